@@ -1,0 +1,172 @@
+"""The checks that the test command runs on notebooks and on the built book.
+
+Each check is shown to fail on the mistake it exists to catch: a notebook saved
+with outputs, a page that loads a script from another host, a notebook cell
+that raises, and a notebook that runs over its time budget.
+"""
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))
+
+import check_notebooks_clean  # noqa: E402
+import check_offline_html  # noqa: E402
+
+
+def write_notebook(path: Path, sources: list[str], with_outputs: bool = False) -> Path:
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [nbformat.v4.new_markdown_cell("# A title")]
+    for source in sources:
+        cell = nbformat.v4.new_code_cell(source)
+        if with_outputs:
+            cell.execution_count = 1
+            cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="2\n")]
+        notebook.cells.append(cell)
+    notebook.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nbformat.write(notebook, path)
+    return path
+
+
+# Committed notebooks carry no outputs -----------------------------------------------------
+
+
+def test_clean_notebook_passes(tmp_path):
+    path = write_notebook(tmp_path / "clean.ipynb", ["print(1 + 1)"])
+    assert check_notebooks_clean.problems_in(path) == []
+    assert check_notebooks_clean.main(["check", str(path)]) == 0
+
+
+def test_notebook_saved_with_outputs_fails(tmp_path, capsys):
+    path = write_notebook(tmp_path / "dirty.ipynb", ["print(1 + 1)"], with_outputs=True)
+    problems = check_notebooks_clean.problems_in(path)
+    assert any("stored output" in p for p in problems)
+    assert any("execution count" in p for p in problems)
+    assert check_notebooks_clean.main(["check", str(tmp_path)]) == 1
+    assert "dirty.ipynb" in capsys.readouterr().out
+
+
+def test_the_committed_chapters_are_clean():
+    assert check_notebooks_clean.main(["check", str(ROOT / "book")]) == 0
+
+
+# The built HTML loads nothing from another host -------------------------------------------
+
+CLEAN_PAGE = """<html><head>
+<link rel="stylesheet" href="_static/style.css">
+<script src="_static/mathjax/tex-chtml.js"></script>
+</head><body><span class="math">\\(x\\)</span>
+<a href="https://example.org/paper.pdf">a link is fine</a></body></html>"""
+
+
+def make_site(tmp_path: Path, page: str, css: str = "body { color: black; }") -> Path:
+    (tmp_path / "_static" / "mathjax").mkdir(parents=True)
+    (tmp_path / "_static" / "mathjax" / "tex-chtml.js").write_text("// local MathJax")
+    (tmp_path / "_static" / "style.css").write_text(css)
+    (tmp_path / "index.html").write_text(page)
+    return tmp_path
+
+
+def test_offline_page_passes(tmp_path):
+    assert check_offline_html.check_build(make_site(tmp_path, CLEAN_PAGE)) == []
+
+
+@pytest.mark.parametrize(
+    "tag",
+    [
+        '<script src="https://cdn.example.com/mathjax/tex-chtml.js"></script>',
+        '<script src="//cdn.example.com/lib.js"></script>',
+        '<link rel="stylesheet" href="http://fonts.example.com/css?family=Lato">',
+        '<link rel="preload" as="font" href="https://fonts.example.com/a.woff2">',
+        '<img src="https://example.com/figure.png">',
+        '<div style="background: url(https://example.com/bg.png)"></div>',
+    ],
+)
+def test_page_loading_from_another_host_fails(tmp_path, tag):
+    page = CLEAN_PAGE.replace("</head>", tag + "</head>")
+    problems = check_offline_html.check_build(make_site(tmp_path, page))
+    assert len(problems) == 1 and "example.com" in problems[0]
+
+
+def test_stylesheet_importing_a_web_font_fails(tmp_path):
+    css = '@import url("https://fonts.example.com/css2?family=Roboto");\nbody { color: red }'
+    problems = check_offline_html.check_build(make_site(tmp_path, CLEAN_PAGE, css))
+    assert len(problems) == 1 and "fonts.example.com" in problems[0]
+
+
+def test_inline_svg_data_urls_are_fine(tmp_path):
+    svg = "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg'/%3E"
+    css = f'a {{ background: url("{svg}") }}'
+    assert check_offline_html.check_build(make_site(tmp_path, CLEAN_PAGE, css)) == []
+
+
+def test_math_without_local_mathjax_fails(tmp_path):
+    page = CLEAN_PAGE.replace('<script src="_static/mathjax/tex-chtml.js"></script>', "")
+    problems = check_offline_html.check_build(make_site(tmp_path, page))
+    assert problems and "MathJax" in problems[0]
+
+
+def test_main_exit_code(tmp_path):
+    page = CLEAN_PAGE.replace(
+        "</head>", '<script src="https://cdn.example.com/x.js"></script></head>'
+    )
+    assert check_offline_html.main(["check", str(make_site(tmp_path, page))]) == 1
+
+
+# Notebooks run top to bottom, within their time budget ------------------------------------
+
+
+def run_nbval(folder: Path, *options: str) -> subprocess.CompletedProcess:
+    # The project's conftest.py (with the time budget) is copied beside the notebook, so
+    # the run in the temporary folder uses exactly the plugin the test command uses.
+    shutil.copy(ROOT / "conftest.py", folder / "conftest.py")
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--nbval",
+            str(folder),
+            "-p",
+            "no:cacheprovider",
+            "--rootdir",
+            str(folder),
+            *options,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=folder,
+    )
+
+
+def test_nbval_passes_a_working_notebook_and_reports_its_time(tmp_path):
+    write_notebook(tmp_path / "works.ipynb", ["x = 1 + 1", "assert x == 2"])
+    result = run_nbval(tmp_path, "--nb-time-budget=60")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "notebook execution times" in result.stdout
+    assert "works.ipynb" in result.stdout
+
+
+def test_nbval_fails_on_a_broken_cell(tmp_path):
+    write_notebook(tmp_path / "broken.ipynb", ["x = 1", "assert x == 2, 'the claim is false'"])
+    result = run_nbval(tmp_path)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "the claim is false" in result.stdout
+
+
+def test_nbval_fails_a_notebook_over_its_time_budget(tmp_path):
+    write_notebook(tmp_path / "slow.ipynb", ["import time", "time.sleep(1.5)"])
+    result = run_nbval(tmp_path, "--nb-time-budget=1")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "OVER BUDGET" in result.stdout and "slow.ipynb" in result.stdout
