@@ -151,10 +151,10 @@ def test(_: argparse.Namespace) -> int:
         if code != 0:
             failed.append(name)
     print()
+    print(f"checks: {len(steps) - len(failed)} passed, {len(failed)} failed")
     if failed:
-        print(f"{len(failed)} of {len(steps)} checks FAILED: " + "; ".join(failed))
+        print("FAILED: " + "; ".join(failed))
         return 1
-    print(f"All {len(steps)} checks passed.")
     return 0
 
 

@@ -2,14 +2,54 @@
 
 Plain NumPy implementations of the networks the book teaches, each with a
 hand-written backward pass that the tests check against finite differences
-and against PyTorch. Import what a chapter uses, for example::
+and against PyTorch. Sequences are time-major: inputs have shape ``(T, B, D)``.
+
+The names used most often are available from the package itself::
 
     import tutor
-    tutor.show_source(tutor.show_source)
+    rnn = tutor.RNN(input_size=3, hidden_size=8, rng=0)
+    tutor.show_source(tutor.rnn_step_forward)
+
+Each module holds one idea: :mod:`tutor.functional` (activations and losses),
+:mod:`tutor.feedforward` (dense layers), :mod:`tutor.rnn` (the simple recurrent
+network), :mod:`tutor.bptt` (backpropagation through time), :mod:`tutor.optim`
+(optimisers and clipping), :mod:`tutor.train` (the training loop),
+:mod:`tutor.gradcheck` (finite differences) and :mod:`tutor.data` (data sets).
 """
 
+from tutor import data, functional
+from tutor.bptt import full_bptt, truncated_bptt
+from tutor.feedforward import MLP, Dense, named_gradients, named_parameters
+from tutor.gradcheck import gradcheck, numerical_gradients, relative_error
+from tutor.optim import SGD, Adam, clip_grad_norm, clip_grad_value
+from tutor.rnn import RNN, rnn_step_backward, rnn_step_forward
 from tutor.show import show_source
+from tutor.train import History, minibatches, train
 
 __version__ = "0.1.0"
 
-__all__ = ["show_source", "__version__"]
+__all__ = [
+    "RNN",
+    "rnn_step_forward",
+    "rnn_step_backward",
+    "full_bptt",
+    "truncated_bptt",
+    "Dense",
+    "MLP",
+    "named_parameters",
+    "named_gradients",
+    "SGD",
+    "Adam",
+    "clip_grad_norm",
+    "clip_grad_value",
+    "train",
+    "minibatches",
+    "History",
+    "gradcheck",
+    "numerical_gradients",
+    "relative_error",
+    "show_source",
+    "data",
+    "functional",
+    "__version__",
+]

@@ -139,39 +139,15 @@ def softmax_cross_entropy(
         ``(loss, dlogits)``: a float, and dL/dlogits with the shape and dtype of
         ``logits``.
     """
-    logits = check_float_array("logits", logits)
-    if logits.ndim == 0:
-        check_ndim("logits", logits, 1, "(..., C)")
-    check_finite("logits", logits)
-    n_classes = logits.shape[-1]
-    targets = check_int_array("targets", targets)
-    check_shape(
-        "targets",
-        targets,
-        logits.shape[:-1],
-        _leading_labels(logits.ndim),
-        hint="targets hold one class index per row of logits, not one-hot vectors.",
-    )
-    weights, count = _mask_weights(mask, logits.shape[:-1], logits.dtype)
-    counted = targets if weights is None else targets[weights > 0]
-    if counted.size and (counted.min() < 0 or counted.max() >= n_classes):
-        raise ValueError(
-            f"targets must be class indices in the range 0..{n_classes - 1} "
-            f"(logits have C = {n_classes} classes); got values from "
-            f"{counted.min()} to {counted.max()}."
-        )
-    if weights is not None:
-        targets = np.where(weights > 0, targets, 0)  # any valid index: its weight is 0
-    picked = targets[..., None]  # (..., 1), for take_along_axis
+    logits, targets, weights, count = _check_classes(logits, targets, mask)
+    targets = np.where(weights > 0, targets, 0)  # masked entries: any valid index will do
+    picked = targets[..., None]  # (..., 1): the target's position along the class axis
     log_p = log_softmax(logits)
     nll = -np.take_along_axis(log_p, picked, axis=-1)[..., 0]  # -log p[target], (...)
-    dlogits = np.exp(log_p)  # softmax(logits)
-    np.put_along_axis(
-        dlogits, picked, np.take_along_axis(dlogits, picked, axis=-1) - 1, axis=-1
-    )  # p - onehot(target)
-    if weights is None:
-        return float(nll.sum() / count), dlogits / count
-    return float((nll * weights).sum() / count), dlogits * (weights / count)[..., None]
+    onehot = np.zeros_like(log_p)
+    np.put_along_axis(onehot, picked, 1, axis=-1)
+    dlogits = (np.exp(log_p) - onehot) * (weights / count)[..., None]  # (p - onehot) / N
+    return float((nll * weights).sum() / count), dlogits
 
 
 def sigmoid_cross_entropy(
@@ -181,7 +157,7 @@ def sigmoid_cross_entropy(
 
     For one entry with logit z and target y, the loss is
     -y log s - (1 - y) log(1 - s) with s = sigmoid(z), computed as
-    max(z, 0) - y z + log(1 + exp(-|z|)) so that it stays finite for any z.
+    ``max(z, 0) - y z + log(1 + exp(-|z|))`` so that it stays finite for any z.
     The loss is averaged over the counted entries, exactly as for :func:`mse`;
     the gradient of one entry is (s - y) / N.
 
@@ -201,10 +177,8 @@ def sigmoid_cross_entropy(
         )
     weights, count = _elementwise_weights(mask, logits)
     losses = np.maximum(logits, 0) - targets * logits + np.log1p(np.exp(-np.abs(logits)))
-    dlogits = (sigmoid(logits) - targets) / count
-    if weights is None:
-        return float(losses.sum() / count), dlogits
-    return float((losses * weights).sum() / count), dlogits * weights
+    dlogits = (sigmoid(logits) - targets) * weights / count
+    return float((losses * weights).sum() / count), dlogits
 
 
 def mse(
@@ -231,8 +205,6 @@ def mse(
     pred, target = _check_pair("pred", pred, target)
     weights, count = _elementwise_weights(mask, pred)
     diff = pred - target
-    if weights is None:
-        return float((diff * diff).sum() / count), 2 * diff / count
     return float((diff * diff * weights).sum() / count), 2 * diff * weights / count
 
 
@@ -257,18 +229,48 @@ def _check_pair(name: str, pred: np.ndarray, target: np.ndarray) -> tuple[np.nda
     return pred, target
 
 
+def _check_classes(
+    logits: np.ndarray, targets: np.ndarray, mask: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """Check logits ``(..., C)``, integer targets ``(...)`` in 0..C-1 where counted, and the mask.
+
+    Returns the logits and targets as arrays, the mask's weights and their count.
+    """
+    logits = check_float_array("logits", logits)
+    if logits.ndim == 0:
+        check_ndim("logits", logits, 1, "(..., C)")
+    check_finite("logits", logits)
+    targets = check_int_array("targets", targets)
+    check_shape(
+        "targets",
+        targets,
+        logits.shape[:-1],
+        _leading_labels(logits.ndim),
+        hint="targets hold one class index per row of logits, not one-hot vectors.",
+    )
+    weights, count = _mask_weights(mask, targets.shape, logits.dtype)
+    n_classes = logits.shape[-1]
+    counted = targets[weights > 0]
+    if counted.size and (counted.min() < 0 or counted.max() >= n_classes):
+        raise ValueError(
+            f"targets must be class indices in the range 0..{n_classes - 1} "
+            f"(logits have C = {n_classes} classes); got values from "
+            f"{counted.min()} to {counted.max()}."
+        )
+    return logits, targets, weights, count
+
+
 def _mask_weights(
     mask: np.ndarray | None, shape: tuple[int, ...], dtype: np.dtype
-) -> tuple[np.ndarray | None, float]:
+) -> tuple[np.ndarray, float]:
     """Turn a mask of shape ``shape`` into 0/1 weights of ``dtype``, with their count.
 
-    Returns ``(None, number of entries)`` when ``mask`` is None.
+    No mask counts every entry: the weights are all 1.
     """
     if mask is None:
-        count = int(np.prod(shape))
-        if count == 0:
-            raise ValueError("the loss has no entries to average over (an axis of size 0).")
-        return None, count
+        if 0 in shape:
+            raise ValueError(f"the loss has no entries to average over: shape {shape}.")
+        mask = np.ones(shape, dtype=dtype)
     mask = np.asarray(mask)
     check_shape(
         "mask",

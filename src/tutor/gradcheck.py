@@ -6,8 +6,12 @@ measure how the loss changes, and compare the slope with the analytic
 gradient. Central differences make the error of the estimate shrink like
 ``eps**2``, so in float64 a correct backward pass agrees to about 1e-8 or better.
 
-Run gradient checks in float64: in float32 the rounding error of the loss,
-divided by ``2 * eps``, swamps the estimate.
+Two errors pull ``eps`` in opposite directions: the eps**2 error of the
+difference formula, and the rounding error of the loss (about 1e-16 times the
+loss), which the division by ``2 * eps`` magnifies. The default ``eps = 1e-5``,
+near the cube root of float64's precision, keeps both small: the estimate is
+typically good to 1e-11 or 1e-10. For the same reason run gradient checks in float64; in
+float32 the rounding error swamps the estimate.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ __all__ = ["numerical_gradients", "relative_error", "gradcheck"]
 
 
 def numerical_gradients(
-    loss_fn: Callable[[], float], params: dict[str, np.ndarray], eps: float = 1e-6
+    loss_fn: Callable[[], float], params: dict[str, np.ndarray], eps: float = 1e-5
 ) -> dict[str, np.ndarray]:
     """Estimate d loss / d param for every entry of every array in ``params``.
 
@@ -67,22 +71,26 @@ def numerical_gradients(
     return estimates
 
 
-def relative_error(analytic: np.ndarray, numeric: np.ndarray) -> float:
-    """How far two gradient arrays differ, relative to their size: |a - n| / (|a| + |n|).
+def relative_error(analytic: np.ndarray, numeric: np.ndarray, floor: float = 1e-4) -> float:
+    """How far two gradient arrays differ, relative to their size: ``|a - n| / (|a| + |n|)``.
 
     ``|.|`` is the L2 norm of the whole array. Measuring the whole array rather
     than each entry keeps entries whose true gradient is (nearly) zero from
-    turning the rounding noise of the finite difference, about 1e-10, into a
-    large relative error. The result is 0 when both arrays are zero and at most
-    1 otherwise; a wrong gradient gives about 1e-2 or more, a right one in
-    float64 about 1e-8 or less.
+    turning the rounding noise of the finite difference into a large relative
+    error. For the same reason, arrays smaller than ``floor`` are measured
+    against ``floor`` instead: the estimate cannot resolve differences below
+    about 1e-11, so the relative error of a gradient of size 1e-7 would only
+    measure that noise. A wrong gradient still stands out: it is off by about
+    its own size, so its error is about 1e-2 or more, against 1e-7 or less for
+    a right one in float64.
 
     Args:
         analytic: any shape.
         numeric: the same shape.
+        floor: the smallest size ``|a| + |n|`` to divide by.
 
     Returns:
-        A float in [0, 1].
+        ``|a - n| / max(|a| + |n|, floor)``, a float in [0, 1].
     """
     analytic, numeric = np.asarray(analytic), np.asarray(numeric)
     if analytic.shape != numeric.shape:
@@ -90,9 +98,7 @@ def relative_error(analytic: np.ndarray, numeric: np.ndarray) -> float:
             f"analytic and numeric gradients must have the same shape; got "
             f"{analytic.shape} and {numeric.shape}."
         )
-    scale = np.linalg.norm(analytic) + np.linalg.norm(numeric)
-    if scale == 0:
-        return 0.0
+    scale = max(np.linalg.norm(analytic) + np.linalg.norm(numeric), floor)
     return float(np.linalg.norm(analytic - numeric) / scale)
 
 
@@ -100,7 +106,8 @@ def gradcheck(
     loss_fn: Callable[[], float],
     params: dict[str, np.ndarray],
     grads: dict[str, np.ndarray],
-    eps: float = 1e-6,
+    eps: float = 1e-5,
+    floor: float = 1e-4,
 ) -> dict[str, float]:
     """Compare analytic gradients with central differences, one number per parameter.
 
@@ -111,6 +118,7 @@ def gradcheck(
             Pass copies if the backward pass writes into the same arrays
             again (``loss_fn`` usually runs only the forward pass, so it does not).
         eps: the size of the nudge.
+        floor: as for :func:`relative_error`.
 
     Returns:
         ``{name: relative_error}``; below 1e-6 in float64 means the backward pass is right.
@@ -125,4 +133,4 @@ def gradcheck(
                 f"{np.shape(params[name])}; got {np.shape(grads[name])}."
             )
     numeric = numerical_gradients(loss_fn, params, eps)
-    return {name: relative_error(grads[name], numeric[name]) for name in params}
+    return {name: relative_error(grads[name], numeric[name], floor) for name in params}

@@ -1,0 +1,235 @@
+"""Checks and helpers shared by the recurrent layers (RNN, and later LSTM and GRU).
+
+The three layers take the same arguments in the same layout (time-major
+``(T, B, D)`` inputs, ``(B, H)`` states, PyTorch's parameter names), so the
+mistakes a reader can make with them are the same too. The checks live here,
+once, and each layer calls them at the top of ``forward`` and ``backward``.
+
+``G`` below is the number of gate blocks stacked in a weight matrix: 1 for the
+Elman RNN, 4 for the LSTM (i, f, g, o), 3 for the GRU (r, z, n).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tutor._checks import (
+    check_finite,
+    check_float_array,
+    check_ndim,
+    check_same_keys,
+    check_shape,
+)
+
+__all__ = [
+    "TIME_MAJOR_HINT",
+    "check_sizes",
+    "check_dtype",
+    "init_uniform",
+    "init_params",
+    "check_params",
+    "check_sequence_input",
+    "check_state",
+    "check_dout",
+    "require_cache",
+]
+
+TIME_MAJOR_HINT = (
+    "Inputs are time-major, (T, B, D) = (time steps, sequences, features); batch-first "
+    "data of shape (B, T, D) becomes time-major with x.transpose(1, 0, 2)."
+)
+
+
+def check_sizes(input_size: int, hidden_size: int) -> None:
+    """Raise ``ValueError`` unless both sizes are positive integers."""
+    for name, value in (("input_size", input_size), ("hidden_size", hidden_size)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"{name} must be a positive int; got {value!r}.")
+
+
+def check_dtype(dtype: object) -> np.dtype:
+    """Return ``dtype`` as a NumPy dtype if it is float32 or float64, else raise ``ValueError``.
+
+    float64 is the default (gradient checks need it); float32 halves memory
+    and time for larger experiments. Other dtypes (float16, int) would train badly or not at all.
+    """
+    try:
+        result = np.dtype(dtype)
+    except TypeError:
+        result = None
+    if result not in (np.dtype(np.float32), np.dtype(np.float64)):
+        raise ValueError(f"dtype must be np.float64 or np.float32; got {dtype!r}.")
+    return result
+
+
+def init_uniform(
+    rng: np.random.Generator, shape: tuple[int, ...], hidden_size: int, dtype: np.dtype
+) -> np.ndarray:
+    """Draw an array from U(-1/sqrt(H), 1/sqrt(H)), PyTorch's initialisation for recurrent layers.
+
+    Args:
+        rng: the generator to draw from.
+        shape: the shape of the result.
+        hidden_size: H; the scale keeps ``h_prev @ weight_hh.T`` of order one.
+        dtype: float32 or float64.
+
+    Returns:
+        An array of ``shape`` and ``dtype``.
+    """
+    bound = 1.0 / np.sqrt(hidden_size)
+    return rng.uniform(-bound, bound, size=shape).astype(dtype)
+
+
+def init_params(
+    rng: np.random.Generator, input_size: int, hidden_size: int, gates: int, dtype: np.dtype
+) -> dict[str, np.ndarray]:
+    """The four parameter arrays of a recurrent layer, named and shaped as in PyTorch.
+
+    Returns:
+        ``{"weight_ih": (G*H, D), "weight_hh": (G*H, H), "bias_ih": (G*H,), "bias_hh": (G*H,)}``,
+        drawn in that order with :func:`init_uniform`.
+    """
+    rows = gates * hidden_size
+    shapes = {
+        "weight_ih": (rows, input_size),
+        "weight_hh": (rows, hidden_size),
+        "bias_ih": (rows,),
+        "bias_hh": (rows,),
+    }
+    return {name: init_uniform(rng, shape, hidden_size, dtype) for name, shape in shapes.items()}
+
+
+def check_params(
+    params: dict[str, np.ndarray], input_size: int, hidden_size: int, gates: int, dtype: np.dtype
+) -> None:
+    """Raise ``ValueError`` if a parameter array was replaced by one of the wrong shape or dtype.
+
+    Readers copy weights in and out (for example from ``torch.nn.RNN``); this
+    catches a transposed matrix or a float32 array in a float64 layer before
+    it turns into a confusing error inside a matrix product.
+    """
+    rows = gates * hidden_size
+    g = "H" if gates == 1 else f"{gates}*H"  # the label of the rows, e.g. "4*H" for the LSTM
+    expected = {
+        "weight_ih": ((rows, input_size), f"({g}, D)"),
+        "weight_hh": ((rows, hidden_size), f"({g}, H)"),
+        "bias_ih": ((rows,), f"({g},)"),
+        "bias_hh": ((rows,), f"({g},)"),
+    }
+    check_same_keys("params", params, expected)
+    for name, (shape, labels) in expected.items():
+        check_float_array(f"params[{name!r}]", params[name], dtype)
+        check_shape(f"params[{name!r}]", params[name], shape, labels)
+
+
+def check_sequence_input(
+    x: object, input_size: int, dtype: np.dtype, name: str = "x"
+) -> np.ndarray:
+    """Return ``x`` as an array after checking that it is a ``(T, B, D)`` batch of sequences.
+
+    Nothing is reshaped: a missing batch axis or batch-first data is an error
+    whose message says how to fix it.
+
+    Args:
+        x: the input, expected ``(T, B, D)`` with ``D == input_size``.
+        input_size: D.
+        dtype: the layer's dtype; ``x`` must have exactly this dtype.
+        name: the argument's name for the messages.
+
+    Returns:
+        ``x`` as a NumPy array (the same object when it already is one).
+
+    Raises:
+        ValueError: wrong dtype, number of axes, feature size, an empty axis, NaN or infinity.
+    """
+    x = check_float_array(name, x, dtype)
+    if x.ndim == 2:
+        hint = (
+            f"A single sequence of shape (T, D) needs a batch axis of size one: pass "
+            f"{name}[:, None, :]. {TIME_MAJOR_HINT}"
+        )
+    elif x.ndim == 1 and input_size == 1:
+        hint = f"A single sequence of T numbers becomes (T, 1, 1) with {name}[:, None, None]."
+    else:
+        hint = TIME_MAJOR_HINT
+    check_ndim(name, x, 3, "(T, B, D)", hint)
+    if x.shape[2] != input_size:
+        hint = f"The last axis holds the D = {input_size} input features of each step. "
+        if input_size in x.shape[:2]:
+            hint += "Your array has that size on another axis: is it transposed? "
+        check_shape(name, x, (None, None, input_size), "(T, B, D)", hint + TIME_MAJOR_HINT)
+    if x.shape[0] == 0 or x.shape[1] == 0:
+        raise ValueError(
+            f"{name} must hold at least one time step and one sequence; got shape {x.shape} "
+            f"(T = {x.shape[0]}, B = {x.shape[1]})."
+        )
+    check_finite(name, x)
+    return x
+
+
+def check_state(
+    name: str, state: object, batch_size: int, hidden_size: int, dtype: np.dtype
+) -> np.ndarray:
+    """Return a ``(B, H)`` hidden state (or its gradient), zeros when ``state`` is ``None``.
+
+    Args:
+        name: the argument's name for the messages, e.g. ``"state"`` or ``"dstate"``.
+        state: ``None`` or an array of shape ``(B, H)``.
+        batch_size: B, taken from the input of the forward pass.
+        hidden_size: H.
+        dtype: the layer's dtype.
+
+    Returns:
+        A ``(B, H)`` array of ``dtype``.
+    """
+    if state is None:
+        return np.zeros((batch_size, hidden_size), dtype=dtype)
+    state = check_float_array(name, state, dtype)
+    expected = (batch_size, hidden_size)
+    if state.shape != expected:
+        if state.shape == (1, *expected):
+            hint = f"PyTorch's h0 has a leading num_layers axis; pass {name}[0]."
+        elif state.shape == (hidden_size,) and batch_size == 1:
+            hint = f"For a batch of one sequence pass {name}[None, :]."
+        else:
+            hint = (
+                f"{name} holds one hidden state of size H = {hidden_size} for each of the "
+                f"B = {batch_size} sequences in the batch."
+            )
+        check_shape(name, state, expected, "(B, H)", hint)
+    check_finite(name, state)
+    return state
+
+
+def check_dout(
+    dout: object,
+    steps: int,
+    batch_size: int,
+    hidden_size: int,
+    dtype: np.dtype,
+    name: str = "dout",
+) -> np.ndarray:
+    """Return the gradient of the loss with respect to the outputs, ``(T, B, H)``.
+
+    ``None`` means zeros: the loss does not depend on the outputs directly,
+    only on the last state (then pass its gradient as ``dstate``).
+    """
+    if dout is None:
+        return np.zeros((steps, batch_size, hidden_size), dtype=dtype)
+    dout = check_float_array(name, dout, dtype)
+    expected = (steps, batch_size, hidden_size)
+    if dout.shape != expected:
+        hint = f"It must have the shape of the output of the last forward, {expected}."
+        check_shape(name, dout, expected, "(T, B, H)", hint)
+    check_finite(name, dout)
+    return dout
+
+
+def require_cache(cache: object, layer: str) -> None:
+    """Raise ``RuntimeError`` when ``backward`` is called before any ``forward``."""
+    if cache is None:
+        raise RuntimeError(
+            f"{layer}.backward was called before {layer}.forward. The backward pass needs the "
+            f"values the forward pass computed: call out, state = layer.forward(x) first, "
+            f"then layer.backward(dout)."
+        )

@@ -1,0 +1,58 @@
+"""Data for the book's experiments: synthetic tasks with a known structure.
+
+Every generator takes ``rng`` (an int seed or a ``numpy.random.Generator``) and
+returns the same data for the same seed. Arrays are time-major, ``(T, B, ...)``.
+
+- :mod:`tutor.data.streams`: Elman's (1990) temporal XOR and letter sequences.
+- :mod:`tutor.data.recall`: delayed recall, repeat the symbol seen d steps ago.
+- :mod:`tutor.data.reber`: the Reber grammar and the embedded Reber grammar.
+  Its functions have short names meant to be called through the module::
+
+      from tutor.data import reber
+      reber.generate(rng=0, embedded=True)
+"""
+
+from tutor.data import reber, recall, streams
+from tutor.data.reber import ReberBatch
+from tutor.data.recall import RecallTask, delayed_recall
+from tutor.data.streams import (
+    EXPANSION,
+    FEATURE_NAMES,
+    FEATURES,
+    LETTERS,
+    LetterTask,
+    XorTask,
+    encode_letters,
+    is_vowel,
+    letter_indices,
+    letter_task,
+    letters_to_text,
+    next_step_pairs,
+    temporal_xor,
+    temporal_xor_task,
+    text_to_indices,
+)
+
+__all__ = [
+    "reber",
+    "streams",
+    "recall",
+    "ReberBatch",
+    "delayed_recall",
+    "RecallTask",
+    "temporal_xor",
+    "temporal_xor_task",
+    "XorTask",
+    "next_step_pairs",
+    "LETTERS",
+    "FEATURE_NAMES",
+    "FEATURES",
+    "EXPANSION",
+    "letter_indices",
+    "letters_to_text",
+    "text_to_indices",
+    "encode_letters",
+    "is_vowel",
+    "letter_task",
+    "LetterTask",
+]

@@ -1,0 +1,8 @@
+"""The experiments of the book's chapters, one module per chapter.
+
+Each module holds the loops that a chapter runs and shows, so that the
+notebook stays short and the experiment is tested like the rest of the package.
+
+- :mod:`tutor.experiments.bptt`: the cost of full backpropagation through time,
+  and truncated BPTT on the delayed-recall task.
+"""

@@ -1,0 +1,280 @@
+"""Elman's simple recurrent network: one step forward and backward, then the sequence layer.
+
+The chapter "Elman's simple recurrent network" derives one step,
+
+    h_t = phi(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh),
+
+with ``phi`` = tanh (or the logistic sigmoid of Elman's 1990 paper), and the
+chapter "Backpropagation through time" its backward pass. The functions
+:func:`rnn_step_forward` and :func:`rnn_step_backward` are those equations
+line by line. :class:`RNN` runs the same computation over a whole sequence,
+arranged for speed; the tests check that it agrees with a loop over the step
+functions, with finite differences and with ``torch.nn.RNN``.
+
+In the book's notation, h_t = phi(W x_t + U h_{t-1} + b) with column vectors:
+W is ``weight_ih``, U is ``weight_hh`` and b is ``bias_ih + bias_hh``.
+
+Shapes: T time steps, B sequences in a batch, D input features, H hidden units.
+Parameters carry PyTorch's names and shapes, so weights copy to and from
+``torch.nn.RNN`` unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from tutor import _recurrent
+from tutor._checks import as_rng, check_float_array, check_shape
+from tutor.functional import dsigmoid_from_output, dtanh_from_output, sigmoid, tanh
+
+__all__ = ["rnn_step_forward", "rnn_step_backward", "RNN"]
+
+# Each nonlinearity with its derivative written in terms of its output,
+# since the backward pass keeps the outputs h_t and not the pre-activations.
+_NONLINEARITIES: dict[str, tuple[Callable, Callable]] = {
+    "tanh": (tanh, dtanh_from_output),
+    "sigmoid": (sigmoid, dsigmoid_from_output),
+}
+
+
+def _nonlinearity(name: str) -> tuple[Callable, Callable]:
+    if name not in _NONLINEARITIES:
+        raise ValueError(f"nonlinearity must be 'tanh' or 'sigmoid'; got {name!r}.")
+    return _NONLINEARITIES[name]
+
+
+def rnn_step_forward(
+    x: np.ndarray,
+    h_prev: np.ndarray,
+    weight_ih: np.ndarray,
+    weight_hh: np.ndarray,
+    bias_ih: np.ndarray,
+    bias_hh: np.ndarray,
+    nonlinearity: str = "tanh",
+) -> np.ndarray:
+    """One time step of the Elman RNN: ``h = phi(x @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh)``.
+
+    Args:
+        x: the inputs of this step, ``(B, D)``.
+        h_prev: the previous hidden state, ``(B, H)``.
+        weight_ih: input-to-hidden weights W, ``(H, D)``.
+        weight_hh: hidden-to-hidden (transition) weights U, ``(H, H)``.
+        bias_ih: ``(H,)``.
+        bias_hh: ``(H,)``. Two biases, as in PyTorch; only their sum matters.
+        nonlinearity: ``"tanh"`` or ``"sigmoid"``.
+
+    Returns:
+        The new hidden state h, ``(B, H)``.
+    """
+    phi, _ = _nonlinearity(nonlinearity)
+    _check_step(x, h_prev, weight_ih, weight_hh, bias_ih, bias_hh)
+    return phi(x @ weight_ih.T + bias_ih + h_prev @ weight_hh.T + bias_hh)
+
+
+def rnn_step_backward(
+    dh: np.ndarray,
+    x: np.ndarray,
+    h_prev: np.ndarray,
+    h: np.ndarray,
+    weight_ih: np.ndarray,
+    weight_hh: np.ndarray,
+    nonlinearity: str = "tanh",
+) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """The backward pass of :func:`rnn_step_forward`: the chain rule through one step.
+
+    Args:
+        dh: the gradient of the loss with respect to this step's output h, ``(B, H)``.
+        x: the inputs of the step, ``(B, D)``.
+        h_prev: the previous hidden state, ``(B, H)``.
+        h: the output of the step, ``(B, H)`` (the derivative of phi is computed from it).
+        weight_ih: ``(H, D)``.
+        weight_hh: ``(H, H)``.
+        nonlinearity: ``"tanh"`` or ``"sigmoid"``, as in the forward step.
+
+    Returns:
+        ``(dx, dh_prev, grads)``: the gradients with respect to ``x``, ``(B, D)``, and
+        ``h_prev``, ``(B, H)``, and a dict of the parameter gradients
+        ``{"weight_ih": (H, D), "weight_hh": (H, H), "bias_ih": (H,), "bias_hh": (H,)}``,
+        summed over the batch.
+    """
+    _, dphi = _nonlinearity(nonlinearity)
+    _check_step(x, h_prev, weight_ih, weight_hh)
+    check_shape("h", h, h_prev.shape, "(B, H)")
+    check_shape("dh", dh, h_prev.shape, "(B, H)")
+    da = dh * dphi(h)  # through phi: the gradient of the pre-activation a, (B, H)
+    grads = {
+        "weight_ih": da.T @ x,  # a depends on W_ih through x_t W_ih^T
+        "weight_hh": da.T @ h_prev,  # ... and on W_hh through h_{t-1} W_hh^T
+        "bias_ih": da.sum(axis=0),
+        "bias_hh": da.sum(axis=0),
+    }
+    dx = da @ weight_ih  # back through the input weights to the inputs
+    dh_prev = da @ weight_hh  # ... and through the transition weights to the previous state
+    return dx, dh_prev, grads
+
+
+def _check_step(x, h_prev, weight_ih, weight_hh, bias_ih=None, bias_hh=None) -> None:
+    """Check that the arguments of one step fit together (sizes taken from the weights)."""
+    weight_ih = check_float_array("weight_ih", weight_ih)
+    hidden_size, input_size = weight_ih.shape if weight_ih.ndim == 2 else (None, None)
+    check_shape("weight_ih", weight_ih, (None, None), "(H, D)")
+    check_shape("weight_hh", weight_hh, (hidden_size, hidden_size), "(H, H)")
+    hint = "A single example needs a batch axis of size one: pass x[None, :]."
+    check_shape("x", check_float_array("x", x), (None, input_size), "(B, D)", hint)
+    check_shape("h_prev", h_prev, (np.shape(x)[0], hidden_size), "(B, H)")
+    for name, bias in (("bias_ih", bias_ih), ("bias_hh", bias_hh)):
+        if bias is not None:
+            check_shape(name, bias, (hidden_size,), "(H,)")
+
+
+class RNN:
+    """A single-layer Elman RNN over batches of sequences, with a hand-written backward pass.
+
+    ``h_t = phi(x_t @ weight_ih.T + bias_ih + h_{t-1} @ weight_hh.T + bias_hh)``
+    for t = 1..T, starting from the given state h_0 (zeros by default); the
+    output is the sequence of hidden states h_1..h_T. This is
+    ``torch.nn.RNN(input_size, hidden_size, nonlinearity)`` with one layer and
+    time-major inputs, with the same parameter names, shapes and initialisation.
+
+    Args:
+        input_size: D, the number of input features per time step.
+        hidden_size: H, the number of hidden units.
+        nonlinearity: ``"tanh"`` (as in PyTorch) or ``"sigmoid"`` (as in Elman 1990).
+        rng: an ``int`` seed or a ``numpy.random.Generator`` for the initial weights.
+        dtype: ``np.float64`` (default; needed for gradient checks) or ``np.float32``.
+            Inputs, states and gradients must have this dtype; it is kept throughout.
+
+    Attributes:
+        params: ``{"weight_ih": (H, D), "weight_hh": (H, H), "bias_ih": (H,), "bias_hh": (H,)}``,
+            drawn from U(-1/sqrt(H), 1/sqrt(H)). Optimisers update these arrays in place.
+        grads: the same keys and shapes, overwritten (not accumulated) by :meth:`backward`.
+
+    Example:
+        >>> layer = RNN(3, 5, rng=0)
+        >>> out, h_T = layer.forward(np.ones((7, 2, 3)))  # 7 steps, 2 sequences
+        >>> out.shape, h_T.shape
+        ((7, 2, 5), (2, 5))
+        >>> dx, dh0 = layer.backward(np.ones_like(out))
+        >>> dx.shape, dh0.shape, layer.grads["weight_hh"].shape
+        ((7, 2, 3), (2, 5), (5, 5))
+    """
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        nonlinearity: str = "tanh",
+        *,
+        rng: int | np.random.Generator,
+        dtype: type | np.dtype = np.float64,
+    ) -> None:
+        _recurrent.check_sizes(input_size, hidden_size)
+        self.phi, self.dphi = _nonlinearity(nonlinearity)
+        self.input_size, self.hidden_size = int(input_size), int(hidden_size)
+        self.nonlinearity = nonlinearity
+        self.dtype = _recurrent.check_dtype(dtype)
+        rng = as_rng(rng)
+        self.params = _recurrent.init_params(rng, self.input_size, self.hidden_size, 1, self.dtype)
+        self.grads = {name: np.zeros_like(value) for name, value in self.params.items()}
+        self._cache = None
+
+    def __repr__(self) -> str:
+        return (
+            f"RNN(input_size={self.input_size}, hidden_size={self.hidden_size}, "
+            f"nonlinearity={self.nonlinearity!r}, dtype=np.{self.dtype.name})"
+        )
+
+    def forward(
+        self, x: np.ndarray, state: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Run the RNN over a batch of sequences.
+
+        Args:
+            x: inputs, ``(T, B, D)``, time-major, in the layer's dtype.
+            state: the initial hidden state h_0, ``(B, H)``; ``None`` means zeros.
+
+        Returns:
+            ``(out, h_T)``: all hidden states h_1..h_T, ``(T, B, H)``, and the last one,
+            ``(B, H)``. Both are read-only views of what :meth:`backward` needs: copy
+            them before changing them in place. ``x`` itself is kept by reference, so
+            do not change it in place before calling :meth:`backward`.
+
+        Raises:
+            ValueError: ``x`` or ``state`` has the wrong shape or dtype, or holds NaN or inf.
+        """
+        p = self.params
+        _recurrent.check_params(p, self.input_size, self.hidden_size, 1, self.dtype)
+        x = _recurrent.check_sequence_input(x, self.input_size, self.dtype)
+        T, B, D = x.shape
+        H = self.hidden_size
+        h0 = _recurrent.check_state("state", state, B, H, self.dtype)
+
+        # states[0] is h_0 and states[t] is h_t: one array, so that out = states[1:] and the
+        # previous states states[:-1] needed by backward are both views, not copies.
+        states = np.empty((T + 1, B, H), dtype=self.dtype)
+        states[0] = h0
+        # The input part of every pre-activation, for all T steps in one matrix product.
+        np.matmul(x.reshape(T * B, D), p["weight_ih"].T, out=states[1:].reshape(T * B, H))
+        states[1:] += p["bias_ih"] + p["bias_hh"]
+        # A contiguous copy of W_hh^T: BLAS multiplies by it about 1.5x faster than by the
+        # transposed view, and the copy (H x H) is made once, not once per step.
+        W_hh_T = np.ascontiguousarray(p["weight_hh"].T)
+        for t in range(1, T + 1):  # the recurrence: one (B, H) @ (H, H) product per step
+            states[t] = self.phi(states[t] + states[t - 1] @ W_hh_T)
+
+        states.flags.writeable = False  # backward reads these; protect them from the caller
+        self._cache = (x, states)
+        return states[1:], states[T]
+
+    def backward(
+        self, dout: np.ndarray | None, dstate: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Backpropagate through the sequence of the last :meth:`forward` and fill ``grads``.
+
+        Args:
+            dout: the gradient of the loss with respect to ``out``, ``(T, B, H)``;
+                ``None`` means zeros (a loss on the last state only, given by ``dstate``).
+            dstate: the gradient with respect to the last state h_T, ``(B, H)``, coming
+                from beyond the sequence (the next chunk in truncated BPTT, or a loss on
+                h_T); ``None`` means zeros. Note that ``out[-1]`` is h_T as well, so a
+                loss on both gets ``dout[-1] + dstate``.
+
+        Returns:
+            ``(dx, dh0)``: the gradients with respect to the inputs, ``(T, B, D)``, and the
+            initial state, ``(B, H)``. ``self.grads`` is overwritten in place.
+
+        Backward may be called several times after one forward (for example with
+        different ``dout``); each call uses the values of the last forward.
+
+        Raises:
+            RuntimeError: no forward pass has been run yet.
+            ValueError: ``dout`` or ``dstate`` has the wrong shape or dtype, or holds NaN or inf.
+        """
+        _recurrent.require_cache(self._cache, "RNN")
+        x, states = self._cache
+        T, B, D = x.shape
+        H = self.hidden_size
+        dout = _recurrent.check_dout(dout, T, B, H, self.dtype)
+        dh = _recurrent.check_state("dstate", dstate, B, H, self.dtype)
+        p, g = self.params, self.grads
+
+        # da[t] becomes the gradient of the pre-activation a_t. It starts as phi'(a_t), for all
+        # steps at once (one call on (T, B, H) is faster than T small ones); the loop then
+        # multiplies in the gradient reaching h_t, from the output and from step t + 1.
+        da = self.dphi(states[1:])
+        W_hh = p["weight_hh"]
+        for t in range(T - 1, -1, -1):
+            da[t] *= dout[t] + dh
+            dh = da[t] @ W_hh  # on to h_{t-1}
+
+        # The weights are shared by all steps, so their gradients are sums over t; with the
+        # steps stacked as rows, each sum is one large matrix product instead of T small ones.
+        da_rows = da.reshape(T * B, H)
+        np.matmul(da_rows.T, x.reshape(T * B, D), out=g["weight_ih"])
+        np.matmul(da_rows.T, states[:-1].reshape(T * B, H), out=g["weight_hh"])
+        da_rows.sum(axis=0, out=g["bias_ih"])
+        g["bias_hh"][...] = g["bias_ih"]
+        dx = (da_rows @ p["weight_ih"]).reshape(T, B, D)
+        return dx, dh

@@ -1,0 +1,382 @@
+"""Tests of tutor.rnn: the step functions, the sequence layer, and their input checks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tutor.gradcheck import gradcheck
+from tutor.rnn import RNN, rnn_step_backward, rnn_step_forward
+
+NONLINEARITIES = ["tanh", "sigmoid"]
+# eps=1e-5 balances the truncation error of central differences (~eps**2) against
+# rounding (~1e-16 / eps); over 600 random cases the worst relative error was 2e-8.
+small = st.integers(min_value=1, max_value=4)
+
+
+def step_params(rng, D, H):
+    return {
+        "weight_ih": rng.normal(size=(H, D)),
+        "weight_hh": rng.normal(size=(H, H)) / np.sqrt(H),
+        "bias_ih": rng.normal(size=H),
+        "bias_hh": rng.normal(size=H),
+    }
+
+
+def run_steps(layer, x, h0):
+    """The plain reference: a Python loop over rnn_step_forward, then rnn_step_backward."""
+    p, hs = layer.params, [h0]
+    for t in range(len(x)):
+        hs.append(rnn_step_forward(x[t], hs[-1], **p, nonlinearity=layer.nonlinearity))
+    return hs
+
+
+def backprop_steps(layer, x, hs, dout, dstate):
+    p = layer.params
+    grads = {name: np.zeros_like(value) for name, value in p.items()}
+    dxs, dh = [], dstate
+    for t in reversed(range(len(x))):
+        W_ih, W_hh = p["weight_ih"], p["weight_hh"]
+        dx, dh, g = rnn_step_backward(
+            dout[t] + dh, x[t], hs[t], hs[t + 1], W_ih, W_hh, layer.nonlinearity
+        )
+        dxs.append(dx)
+        for name in grads:
+            grads[name] += g[name]
+    return np.stack(dxs[::-1]), dh, grads
+
+
+# --- the step functions --------------------------------------------------------------------
+
+
+def test_step_forward_by_hand():
+    # One unit, one input: h = phi(2 * 0.5 + 0.1 + 0.3 * (-1) + 0.2) = phi(1.0).
+    x, h_prev, w_ih, w_hh = np.array([[2.0]]), np.array([[0.3]]), np.array([[0.5]]), -np.eye(1)
+    b_ih, b_hh = np.array([0.1]), np.array([0.2])
+    h = rnn_step_forward(x, h_prev, w_ih, w_hh, b_ih, b_hh)
+    assert h.shape == (1, 1)
+    assert h[0, 0] == pytest.approx(np.tanh(1.0), abs=1e-15)
+    h = rnn_step_forward(x, h_prev, w_ih, w_hh, b_ih, b_hh, nonlinearity="sigmoid")
+    assert h[0, 0] == pytest.approx(1 / (1 + np.exp(-1.0)), abs=1e-15)
+    # Backward by hand, for tanh: da = dh * (1 - h**2), dW_ih = da * x, dh_prev = da * w_hh.
+    h = np.tanh(np.array([[1.0]]))
+    dx, dh_prev, grads = rnn_step_backward(np.ones((1, 1)), x, h_prev, h, w_ih, w_hh)
+    da = 1 - np.tanh(1.0) ** 2
+    assert dx[0, 0] == pytest.approx(da * 0.5, abs=1e-15)
+    assert dh_prev[0, 0] == pytest.approx(-da, abs=1e-15)
+    assert grads["weight_ih"][0, 0] == pytest.approx(da * 2.0, abs=1e-15)
+    assert grads["weight_hh"][0, 0] == pytest.approx(da * 0.3, abs=1e-15)
+    assert grads["bias_ih"][0] == grads["bias_hh"][0] == pytest.approx(da, abs=1e-15)
+
+
+@pytest.mark.parametrize("nonlinearity", NONLINEARITIES)
+@settings(max_examples=20, deadline=None)
+@given(B=small, D=small, H=small, seed=st.integers(0, 2**16))
+def test_step_backward_gradcheck(nonlinearity, B, D, H, seed):
+    rng = np.random.default_rng(seed)
+    p = step_params(rng, D, H)
+    x, h_prev, R = rng.normal(size=(B, D)), rng.normal(size=(B, H)), rng.normal(size=(B, H))
+
+    def loss():
+        return np.sum(rnn_step_forward(x, h_prev, **p, nonlinearity=nonlinearity) * R)
+
+    h = rnn_step_forward(x, h_prev, **p, nonlinearity=nonlinearity)
+    dx, dh_prev, grads = rnn_step_backward(
+        R, x, h_prev, h, p["weight_ih"], p["weight_hh"], nonlinearity
+    )
+    errors = gradcheck(
+        loss, {**p, "x": x, "h_prev": h_prev}, {**grads, "x": dx, "h_prev": dh_prev}, eps=1e-5
+    )
+    assert max(errors.values()) < 1e-6, errors
+
+
+def test_step_shape_errors():
+    rng = np.random.default_rng(0)
+    p = step_params(rng, 3, 4)
+    with pytest.raises(ValueError, match=r"x must have shape \(B, D\) = \(\?, 3\).*x\[None, :\]"):
+        rnn_step_forward(np.ones(3), np.ones((1, 4)), **p)
+    with pytest.raises(ValueError, match=r"h_prev must have shape \(B, H\) = \(2, 4\)"):
+        rnn_step_forward(np.ones((2, 3)), np.ones((1, 4)), **p)
+    with pytest.raises(ValueError, match=r"weight_hh must have shape \(H, H\) = \(4, 4\)"):
+        rnn_step_forward(
+            np.ones((2, 3)),
+            np.ones((2, 4)),
+            p["weight_ih"],
+            p["weight_ih"],
+            p["bias_ih"],
+            p["bias_hh"],
+        )
+    with pytest.raises(ValueError, match=r"bias_hh must have shape \(H,\) = \(4,\)"):
+        rnn_step_forward(
+            np.ones((2, 3)),
+            np.ones((2, 4)),
+            p["weight_ih"],
+            p["weight_hh"],
+            p["bias_ih"],
+            np.ones(3),
+        )
+    with pytest.raises(ValueError, match=r"dh must have shape \(B, H\) = \(2, 4\)"):
+        rnn_step_backward(
+            np.ones((2, 3)),
+            np.ones((2, 3)),
+            np.ones((2, 4)),
+            np.ones((2, 4)),
+            p["weight_ih"],
+            p["weight_hh"],
+        )
+    with pytest.raises(ValueError, match="nonlinearity must be 'tanh' or 'sigmoid'; got 'relu'"):
+        rnn_step_forward(np.ones((2, 3)), np.ones((2, 4)), **p, nonlinearity="relu")
+
+
+# --- the sequence layer ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("nonlinearity", NONLINEARITIES)
+@settings(max_examples=20, deadline=None)
+@given(T=small, B=small, D=small, H=small, seed=st.integers(0, 2**16))
+def test_sequence_backward_gradcheck(nonlinearity, T, B, D, H, seed):
+    rng = np.random.default_rng(seed)
+    layer = RNN(D, H, nonlinearity, rng=rng)
+    x, h0 = rng.normal(size=(T, B, D)), rng.normal(size=(B, H))
+    R, S = rng.normal(size=(T, B, H)), rng.normal(size=(B, H))
+
+    def loss():  # a loss on every output and, separately, on the last state
+        out, h_T = layer.forward(x, h0)
+        return np.sum(out * R) + np.sum(h_T * S)
+
+    loss()
+    dx, dh0 = layer.backward(R, dstate=S)
+    errors = gradcheck(
+        loss, {**layer.params, "x": x, "h0": h0}, {**layer.grads, "x": dx, "h0": dh0}, eps=1e-5
+    )
+    assert max(errors.values()) < 1e-6, errors
+
+
+@pytest.mark.parametrize("nonlinearity", NONLINEARITIES)
+@pytest.mark.parametrize("shape", [(1, 1, 1, 1), (1, 3, 2, 4), (6, 1, 3, 2), (9, 4, 5, 7)])
+def test_sequence_layer_equals_step_loop(nonlinearity, shape):
+    T, B, D, H = shape
+    rng = np.random.default_rng(1)
+    layer = RNN(D, H, nonlinearity, rng=2)
+    x, h0 = rng.normal(size=(T, B, D)), rng.normal(size=(B, H))
+    dout, dstate = rng.normal(size=(T, B, H)), rng.normal(size=(B, H))
+
+    out, h_T = layer.forward(x, h0)
+    dx, dh0 = layer.backward(dout, dstate)
+
+    hs = run_steps(layer, x, h0)
+    np.testing.assert_allclose(out, np.stack(hs[1:]), rtol=0, atol=1e-13)
+    np.testing.assert_array_equal(h_T, out[-1])
+    ref_dx, ref_dh0, ref_grads = backprop_steps(layer, x, hs, dout, dstate)
+    np.testing.assert_allclose(dx, ref_dx, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(dh0, ref_dh0, rtol=0, atol=1e-12)
+    for name, g in ref_grads.items():
+        np.testing.assert_allclose(layer.grads[name], g, rtol=0, atol=1e-12, err_msg=name)
+
+
+def test_default_state_and_gradients_are_zeros():
+    rng = np.random.default_rng(0)
+    layer = RNN(3, 4, rng=0)
+    x, dout = rng.normal(size=(5, 2, 3)), rng.normal(size=(5, 2, 4))
+    out, h_T = layer.forward(x)
+    out0, _ = layer.forward(x, np.zeros((2, 4)))
+    np.testing.assert_array_equal(out, out0)
+    dx_a, dh0_a = layer.backward(dout)
+    dx_b, dh0_b = layer.backward(dout, np.zeros((2, 4)))
+    np.testing.assert_array_equal(dx_a, dx_b)
+    np.testing.assert_array_equal(dh0_a, dh0_b)
+    # dout=None: the loss is on the last state only.
+    dx_c, _ = layer.backward(None, dstate=np.ones((2, 4)))
+    dout_last = np.zeros((5, 2, 4))
+    dout_last[-1] = 1.0
+    dx_d, _ = layer.backward(dout_last)
+    np.testing.assert_array_equal(dx_c, dx_d)
+
+
+def test_backward_twice_gives_the_same_result_and_overwrites_grads():
+    rng = np.random.default_rng(0)
+    layer = RNN(3, 4, rng=0)
+    layer.forward(rng.normal(size=(5, 2, 3)))
+    dout = rng.normal(size=(5, 2, 4))
+    first = layer.backward(dout)
+    grads = {name: g.copy() for name, g in layer.grads.items()}
+    arrays = dict(layer.grads)
+    second = layer.backward(dout)
+    for a, b in zip(first, second, strict=True):
+        np.testing.assert_array_equal(a, b)
+    for name, g in layer.grads.items():
+        np.testing.assert_array_equal(g, grads[name])  # overwritten, not accumulated
+        assert g is arrays[name]  # in place: references held elsewhere stay valid
+
+
+def test_init_is_pytorch_uniform_and_seeded():
+    layer = RNN(5, 16, rng=3)
+    assert {name: p.shape for name, p in layer.params.items()} == {
+        "weight_ih": (16, 5),
+        "weight_hh": (16, 16),
+        "bias_ih": (16,),
+        "bias_hh": (16,),
+    }
+    for p in layer.params.values():
+        assert np.abs(p).max() <= 0.25  # 1 / sqrt(16)
+        assert np.abs(p).max() > 0.2  # the full range is used
+    again = RNN(5, 16, rng=np.random.default_rng(3))
+    for name, p in layer.params.items():
+        np.testing.assert_array_equal(p, again.params[name])
+    assert set(layer.grads) == set(layer.params)
+
+
+def test_float32_stays_float32():
+    rng = np.random.default_rng(0)
+    for nonlinearity in NONLINEARITIES:
+        layer = RNN(3, 4, nonlinearity, rng=0, dtype=np.float32)
+        x = rng.normal(size=(5, 2, 3)).astype(np.float32)
+        h0 = rng.normal(size=(2, 4)).astype(np.float32)
+        out, h_T = layer.forward(x, h0)
+        dx, dh0 = layer.backward(np.ones_like(out), np.ones_like(h_T))
+        arrays = [out, h_T, dx, dh0, *layer.params.values(), *layer.grads.values()]
+        assert all(a.dtype == np.float32 for a in arrays), [a.dtype for a in arrays]
+        ref = RNN(3, 4, nonlinearity, rng=0)  # the same draws, in float64
+        ref.params = {name: p.astype(np.float64) for name, p in layer.params.items()}
+        ref_out, _ = ref.forward(x.astype(np.float64), h0.astype(np.float64))
+        np.testing.assert_allclose(out, ref_out, rtol=0, atol=1e-5)
+
+
+def test_outputs_are_read_only_and_inputs_untouched():
+    rng = np.random.default_rng(0)
+    layer = RNN(3, 4, rng=0)
+    x, h0 = rng.normal(size=(5, 2, 3)), rng.normal(size=(2, 4))
+    x_copy, h0_copy = x.copy(), h0.copy()
+    out, h_T = layer.forward(x, h0)
+    with pytest.raises(ValueError, match="read-only"):
+        out[0] = 0.0
+    dout, dstate = np.ones((5, 2, 4)), np.ones((2, 4))
+    layer.backward(dout, dstate)
+    np.testing.assert_array_equal(x, x_copy)
+    np.testing.assert_array_equal(h0, h0_copy)
+    np.testing.assert_array_equal(dstate, 1.0)
+    # The last state feeds the next call, as in truncated BPTT.
+    out2, _ = layer.forward(x, h_T)
+    assert out2.shape == out.shape
+
+
+def test_repr():
+    assert repr(RNN(3, 4, "sigmoid", rng=0, dtype=np.float32)) == (
+        "RNN(input_size=3, hidden_size=4, nonlinearity='sigmoid', dtype=np.float32)"
+    )
+
+
+# --- the messages a reader gets ---------------------------------------------------------------
+
+
+def test_backward_before_forward():
+    with pytest.raises(RuntimeError, match=r"RNN.backward was called before RNN.forward"):
+        RNN(3, 4, rng=0).backward(np.zeros((5, 2, 4)))
+
+
+@pytest.mark.parametrize(
+    ("x", "match"),
+    [
+        (
+            np.zeros((5, 3)),
+            r"x must have 3 axes \(shape \(T, B, D\)\); got 2 axes with shape "
+            r"\(5, 3\)\. .*pass x\[:, None, :\]",
+        ),
+        (np.zeros((2, 5, 3, 1)), r"x must have 3 axes .*x\.transpose\(1, 0, 2\)"),
+        (
+            np.zeros((5, 2, 4)),
+            r"x must have shape \(T, B, D\) = \(\?, \?, 3\); got shape "
+            r"\(5, 2, 4\)\. The last axis holds the D = 3 input features",
+        ),
+        (np.zeros((5, 3, 2)), r"got shape \(5, 3, 2\).*is it transposed\?"),
+        (
+            np.zeros((5, 2, 3), dtype=np.float32),
+            r"x must have dtype float64 \(the layer's dtype"
+            r"\); got float32. Convert it with x\.astype",
+        ),
+        (np.zeros((5, 2, 3), dtype=np.int64), r"x must hold floating-point numbers"),
+        (np.zeros((0, 2, 3)), r"x must hold at least one time step and one sequence"),
+        (np.full((5, 2, 3), np.nan), r"x holds a non-finite value \(nan\) at index \(0, 0, 0\)"),
+        (
+            np.where(np.arange(30).reshape(5, 2, 3) == 7, np.inf, 0.0),
+            r"x holds a non-finite value \(inf\) at index \(1, 0, 1\)",
+        ),
+    ],
+)
+def test_bad_inputs(x, match):
+    with pytest.raises(ValueError, match=match):
+        RNN(3, 4, rng=0).forward(x)
+
+
+def test_single_sequence_of_numbers_hint():
+    with pytest.raises(ValueError, match=r"x\[:, None, None\]"):
+        RNN(1, 4, rng=0).forward(np.zeros(5))
+
+
+@pytest.mark.parametrize(
+    ("state", "match"),
+    [
+        (
+            np.zeros((1, 2, 4)),
+            r"state must have shape \(B, H\) = \(2, 4\); got shape \(1, 2, 4\)"
+            r"\. PyTorch's h0 has a leading num_layers axis; pass state\[0\]",
+        ),
+        (
+            np.zeros((3, 4)),
+            r"state must have shape \(B, H\) = \(2, 4\); got shape \(3, 4\)\. "
+            r"state holds one hidden state of size H = 4 for each of the B = 2",
+        ),
+        (np.zeros((2, 4), dtype=np.float32), r"state must have dtype float64"),
+        (np.full((2, 4), np.inf), r"state holds a non-finite value"),
+    ],
+)
+def test_bad_state(state, match):
+    with pytest.raises(ValueError, match=match):
+        RNN(3, 4, rng=0).forward(np.zeros((5, 2, 3)), state)
+
+
+def test_single_sequence_state_hint():
+    with pytest.raises(ValueError, match=r"pass state\[None, :\]"):
+        RNN(3, 4, rng=0).forward(np.zeros((5, 1, 3)), np.zeros(4))
+
+
+def test_bad_gradients():
+    layer = RNN(3, 4, rng=0)
+    layer.forward(np.zeros((5, 2, 3)))
+    with pytest.raises(
+        ValueError,
+        match=r"dout must have shape \(T, B, H\) = \(5, 2, 4\); got "
+        r"shape \(5, 2, 3\)\. It must have the shape of the out",
+    ):
+        layer.backward(np.zeros((5, 2, 3)))
+    with pytest.raises(ValueError, match=r"dstate must have shape \(B, H\) = \(2, 4\)"):
+        layer.backward(np.zeros((5, 2, 4)), np.zeros((4,)))
+    with pytest.raises(ValueError, match=r"dout must have dtype float64"):
+        layer.backward(np.zeros((5, 2, 4), dtype=np.float32))
+    with pytest.raises(ValueError, match=r"dout holds a non-finite value \(nan\)"):
+        layer.backward(np.full((5, 2, 4), np.nan))
+
+
+def test_bad_construction_and_params():
+    with pytest.raises(TypeError, match="rng"):
+        RNN(3, 4)
+    with pytest.raises(ValueError, match=r"rng must be an int seed or a numpy.random.Generator"):
+        RNN(3, 4, rng=None)
+    with pytest.raises(ValueError, match=r"hidden_size must be a positive int; got 0"):
+        RNN(3, 0, rng=0)
+    with pytest.raises(ValueError, match=r"input_size must be a positive int; got 2.5"):
+        RNN(2.5, 4, rng=0)
+    with pytest.raises(ValueError, match=r"nonlinearity must be 'tanh' or 'sigmoid'"):
+        RNN(3, 4, "relu", rng=0)
+    with pytest.raises(ValueError, match=r"dtype must be np.float64 or np.float32"):
+        RNN(3, 4, rng=0, dtype=np.float16)
+    layer = RNN(3, 4, rng=0)
+    layer.params["weight_ih"] = layer.params["weight_ih"].T.copy()  # a transposed copy-in
+    with pytest.raises(
+        ValueError,
+        match=r"params\['weight_ih'\] must have shape \(H, D\) = "
+        r"\(4, 3\); got shape \(3, 4\)",
+    ):
+        layer.forward(np.zeros((5, 2, 3)))
