@@ -14,11 +14,20 @@ Each module holds one idea: :mod:`tutor.functional` (activations and losses),
 :mod:`tutor.feedforward` (dense layers), :mod:`tutor.rnn` (the simple recurrent
 network), :mod:`tutor.bptt` (backpropagation through time), :mod:`tutor.optim`
 (optimisers and clipping), :mod:`tutor.train` (the training loop),
-:mod:`tutor.gradcheck` (finite differences) and :mod:`tutor.data` (data sets).
+:mod:`tutor.gradcheck` (finite differences), :mod:`tutor.analysis` (gradient flow
+through time) and :mod:`tutor.data` (data sets).
 """
 
-from tutor import data, functional
-from tutor.bptt import full_bptt, truncated_bptt
+from tutor import analysis, data, functional
+from tutor.analysis import (
+    jacobian_norm_bound,
+    jacobian_products,
+    largest_singular_value,
+    rnn_jacobian_products,
+    spectral_radius,
+    state_gradient_norms,
+)
+from tutor.bptt import bptt_windows, full_bptt, truncated_bptt
 from tutor.feedforward import MLP, Dense, named_gradients, named_parameters
 from tutor.gradcheck import gradcheck, numerical_gradients, relative_error
 from tutor.optim import SGD, Adam, clip_grad_norm, clip_grad_value
@@ -33,6 +42,14 @@ __all__ = [
     "rnn_step_forward",
     "rnn_step_backward",
     "full_bptt",
+    "bptt_windows",
+    "state_gradient_norms",
+    "jacobian_products",
+    "rnn_jacobian_products",
+    "jacobian_norm_bound",
+    "largest_singular_value",
+    "spectral_radius",
+    "analysis",
     "truncated_bptt",
     "Dense",
     "MLP",

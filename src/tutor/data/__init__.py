@@ -5,6 +5,8 @@ returns the same data for the same seed. Arrays are time-major, ``(T, B, ...)``.
 
 - :mod:`tutor.data.streams`: Elman's (1990) temporal XOR and letter sequences.
 - :mod:`tutor.data.recall`: delayed recall, repeat the symbol seen d steps ago.
+- :mod:`tutor.data.adding`: the adding problem of Hochreiter and Schmidhuber (1997).
+- :mod:`tutor.data.toy`: small two-dimensional classification problems.
 - :mod:`tutor.data.reber`: the Reber grammar and the embedded Reber grammar.
   Its functions have short names meant to be called through the module::
 
@@ -12,7 +14,15 @@ returns the same data for the same seed. Arrays are time-major, ``(T, B, ...)``.
       reber.generate(rng=0, embedded=True)
 """
 
-from tutor.data import reber, recall, streams
+from tutor.data import adding, reber, recall, streams, toy
+from tutor.data.adding import (
+    AddingTask,
+    adding_accuracy,
+    adding_baseline_error,
+    adding_problem,
+    last_outputs,
+    last_outputs_backward,
+)
 from tutor.data.reber import ReberBatch
 from tutor.data.recall import RecallTask, delayed_recall
 from tutor.data.streams import (
@@ -34,6 +44,14 @@ from tutor.data.streams import (
 )
 
 __all__ = [
+    "adding",
+    "toy",
+    "AddingTask",
+    "adding_problem",
+    "adding_accuracy",
+    "adding_baseline_error",
+    "last_outputs",
+    "last_outputs_backward",
     "reber",
     "streams",
     "recall",
