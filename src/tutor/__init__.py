@@ -12,8 +12,9 @@ The names used most often are available from the package itself::
 
 Each module holds one idea: :mod:`tutor.functional` (activations and losses),
 :mod:`tutor.feedforward` (dense layers), :mod:`tutor.rnn` (the simple recurrent
-network), :mod:`tutor.bptt` (backpropagation through time), :mod:`tutor.optim`
-(optimisers and clipping), :mod:`tutor.train` (the training loop),
+network), :mod:`tutor.lstm` (long short-term memory), :mod:`tutor.gru` (gated
+recurrent units), :mod:`tutor.bptt` (backpropagation through time),
+:mod:`tutor.optim` (optimisers and clipping), :mod:`tutor.train` (the training loop),
 :mod:`tutor.gradcheck` (finite differences), :mod:`tutor.analysis` (gradient flow
 through time) and :mod:`tutor.data` (data sets).
 """
@@ -30,6 +31,8 @@ from tutor.analysis import (
 from tutor.bptt import bptt_windows, full_bptt, truncated_bptt
 from tutor.feedforward import MLP, Dense, named_gradients, named_parameters
 from tutor.gradcheck import gradcheck, numerical_gradients, relative_error
+from tutor.gru import GRU, gru_step_backward, gru_step_forward
+from tutor.lstm import LSTM, lstm_step_backward, lstm_step_forward
 from tutor.optim import SGD, Adam, clip_grad_norm, clip_grad_value
 from tutor.rnn import RNN, rnn_step_backward, rnn_step_forward
 from tutor.show import show_source
@@ -41,6 +44,12 @@ __all__ = [
     "RNN",
     "rnn_step_forward",
     "rnn_step_backward",
+    "LSTM",
+    "lstm_step_forward",
+    "lstm_step_backward",
+    "GRU",
+    "gru_step_forward",
+    "gru_step_backward",
     "full_bptt",
     "bptt_windows",
     "state_gradient_norms",

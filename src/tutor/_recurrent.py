@@ -32,6 +32,7 @@ __all__ = [
     "check_state",
     "check_dout",
     "require_cache",
+    "check_step_weights",
 ]
 
 TIME_MAJOR_HINT = (
@@ -233,3 +234,36 @@ def require_cache(cache: object, layer: str) -> None:
             f"values the forward pass computed: call out, state = layer.forward(x) first, "
             f"then layer.backward(dout)."
         )
+
+
+def check_step_weights(
+    weight_ih: object, weight_hh: object, gates: int, order: str = ""
+) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """Check the two weight matrices given to a step function and read the sizes from them.
+
+    The step functions take no sizes: ``weight_ih`` must be ``(G*H, D)`` with a
+    number of rows that splits into G blocks, and ``weight_hh`` ``(G*H, H)``.
+
+    Args:
+        weight_ih: the input-to-hidden weights, an array or nested lists of floats.
+        weight_hh: the hidden-to-hidden weights.
+        gates: G, the number of blocks of rows.
+        order: the names of the blocks for the messages, e.g. ``"(r, z, n)"``.
+
+    Returns:
+        The tuple ``(weight_ih, weight_hh, H, D)``, the weights as NumPy arrays.
+    """
+    g = "H" if gates == 1 else f"{gates}*H"
+    weight_ih = check_float_array("weight_ih", weight_ih)
+    check_shape("weight_ih", weight_ih, (None, None), f"({g}, D)")
+    rows, input_size = weight_ih.shape
+    if rows == 0 or rows % gates != 0:
+        blocks = f"the {gates} blocks {order} stacked".replace("  ", " ")
+        raise ValueError(
+            f"weight_ih must have {g} rows, {blocks}; got shape {weight_ih.shape}, whose "
+            f"{rows} rows do not split into {gates} blocks of H >= 1 rows."
+        )
+    hidden_size = rows // gates
+    weight_hh = check_float_array("weight_hh", weight_hh)
+    check_shape("weight_hh", weight_hh, (rows, hidden_size), f"({g}, H)")
+    return weight_ih, weight_hh, hidden_size, input_size

@@ -94,7 +94,7 @@ def rnn_step_backward(
         nonlinearity: ``"tanh"`` or ``"sigmoid"``, as in the forward step.
 
     Returns:
-        ``(dx, dh_prev, grads)``: the gradients with respect to ``x``, ``(B, D)``, and
+        The tuple ``(dx, dh_prev, grads)``: the gradients with respect to ``x``, ``(B, D)``, and
         ``h_prev``, ``(B, H)``, and a dict of the parameter gradients
         ``{"weight_ih": (H, D), "weight_hh": (H, H), "bias_ih": (H,), "bias_hh": (H,)}``,
         summed over the batch.
@@ -196,7 +196,7 @@ class RNN:
             state: the initial hidden state h_0, ``(B, H)``; ``None`` means zeros.
 
         Returns:
-            ``(out, h_T)``: all hidden states h_1..h_T, ``(T, B, H)``, and the last one,
+            The pair ``(out, h_T)``: all hidden states h_1..h_T, ``(T, B, H)``, and the last,
             ``(B, H)``. Both are read-only views of what :meth:`backward` needs: copy
             them before changing them in place. ``x`` itself is kept by reference, so
             do not change it in place before calling :meth:`backward`.
@@ -241,12 +241,13 @@ class RNN:
                 h_T); ``None`` means zeros. Note that ``out[-1]`` is h_T as well, so a
                 loss on both gets ``dout[-1] + dstate``.
 
-        Returns:
-            ``(dx, dh0)``: the gradients with respect to the inputs, ``(T, B, D)``, and the
-            initial state, ``(B, H)``. ``self.grads`` is overwritten in place.
-
         Backward may be called several times after one forward (for example with
         different ``dout``); each call uses the values of the last forward.
+
+        Returns:
+            The pair ``(dx, dh0)``: the gradients with respect to the inputs,
+            ``(T, B, D)``, and the initial state, ``(B, H)``. ``self.grads`` is
+            overwritten in place.
 
         Raises:
             RuntimeError: no forward pass has been run yet.

@@ -1,0 +1,142 @@
+"""Time tutor.GRU against torch.nn.GRU: one forward and one backward pass, float32, on the CPU.
+
+Run it by hand (``python benchmarks/bench_gru.py``) or from CI; it is not a test.
+It prints, for one and for two threads, the median time of each and the median
+of the per-round ratios tutor / torch (below 1.0: tutor is faster).
+
+The two libraries run in alternation, round after round, so that a burst of
+load from another process hits both alike. The thread count is fixed before
+NumPy is imported (``OPENBLAS_NUM_THREADS`` and friends, in a child process per
+setting; NumPy's BLAS reads them only once) and with ``torch.set_num_threads``.
+
+Both compute the same things: the outputs and last state, then the gradients
+of all four parameters, of the inputs and of the initial state.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+
+THREAD_VARIABLES = ["OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"]
+
+
+def measure(threads: int, T: int, B: int, D: int, H: int, rounds: int, warmup: int) -> dict:
+    """Time both implementations in this process (the thread variables must already be set)."""
+    import numpy as np
+    import torch
+
+    from tutor.gru import GRU
+
+    torch.set_num_threads(threads)
+    rng = np.random.default_rng(0)
+    layer = GRU(D, H, rng=0, dtype=np.float32)
+    x = rng.normal(size=(T, B, D)).astype(np.float32)
+    h0 = rng.normal(size=(B, H)).astype(np.float32)
+    dout = rng.normal(size=(T, B, H)).astype(np.float32)
+    dstate = rng.normal(size=(B, H)).astype(np.float32)
+
+    ref = torch.nn.GRU(D, H, dtype=torch.float32)
+    with torch.no_grad():
+        for name, value in layer.params.items():
+            getattr(ref, name + "_l0").copy_(torch.from_numpy(value))
+    tx = torch.from_numpy(x).requires_grad_()
+    th0 = torch.from_numpy(h0[None]).requires_grad_()
+    tdout, tdstate = torch.from_numpy(dout), torch.from_numpy(dstate[None])
+
+    def run_tutor():
+        layer.forward(x, h0)
+        layer.backward(dout, dstate)
+
+    def run_torch():
+        for tensor in (tx, th0, *ref.parameters()):
+            tensor.grad = None
+        out, h_T = ref(tx, th0)
+        torch.autograd.backward([out, h_T], [tdout, tdstate])
+
+    def seconds(fn):
+        start = time.perf_counter()
+        fn()
+        return time.perf_counter() - start
+
+    for _ in range(warmup):
+        run_tutor()
+        run_torch()
+    times = {"tutor": [], "torch": []}
+    for _ in range(rounds):
+        times["tutor"].append(seconds(run_tutor))
+        times["torch"].append(seconds(run_torch))
+    ratios = [a / b for a, b in zip(times["tutor"], times["torch"], strict=True)]
+    return {
+        "threads": threads,
+        "tutor_ms": 1e3 * statistics.median(times["tutor"]),
+        "torch_ms": 1e3 * statistics.median(times["torch"]),
+        "ratio": statistics.median(ratios),
+        "ratio_q1_q3": statistics.quantiles(ratios, n=4)[::2],
+        "numpy": np.__version__,
+        "torch": torch.__version__,
+    }
+
+
+def cpu_name() -> str:
+    """The CPU's model name (Linux), else what the platform module knows."""
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--T", type=int, default=100)
+    parser.add_argument("--B", type=int, default=32)
+    parser.add_argument("--D", type=int, default=32)
+    parser.add_argument("--H", type=int, default=128)
+    parser.add_argument("--rounds", type=int, default=50)
+    parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    sizes = {"T": args.T, "B": args.B, "D": args.D, "H": args.H}
+
+    if args.child:  # one thread setting, already in the environment: print JSON
+        print(json.dumps(measure(args.threads[0], *sizes.values(), args.rounds, args.warmup)))
+        return
+
+    shape = " ".join(f"{name}={value}" for name, value in sizes.items())
+    print(
+        f"tutor.GRU vs torch.nn.GRU, forward + backward, float32, {shape}; "
+        f"{args.rounds} interleaved rounds; {cpu_name()}, {os.cpu_count()} CPUs\n"
+    )
+    print("| threads | tutor (ms) | torch (ms) | ratio tutor / torch | ratio, middle half |")
+    print("|--:|--:|--:|--:|--:|")
+    for threads in args.threads:
+        env = dict(os.environ, **{name: str(threads) for name in THREAD_VARIABLES})
+        options = [f"--{name}={value}" for name, value in sizes.items()]
+        options += [f"--rounds={args.rounds}", f"--warmup={args.warmup}"]
+        command = [sys.executable, __file__, "--child", "--threads", str(threads), *options]
+        output = subprocess.run(command, env=env, check=True, capture_output=True, text=True)
+        r = json.loads(output.stdout.strip().splitlines()[-1])
+        q1, q3 = r["ratio_q1_q3"]
+        print(
+            f"| {threads} | {r['tutor_ms']:.2f} | {r['torch_ms']:.2f} | {r['ratio']:.2f} "
+            f"| {q1:.2f} - {q3:.2f} |"
+        )
+    print(
+        f"\nnumpy {r['numpy']}, torch {r['torch']}. Ratio: the median over rounds of "
+        f"tutor time / torch time (below 1: tutor is faster)."
+    )
+
+
+if __name__ == "__main__":
+    main()
