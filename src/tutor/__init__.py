@@ -16,10 +16,11 @@ network), :mod:`tutor.lstm` (long short-term memory), :mod:`tutor.gru` (gated
 recurrent units), :mod:`tutor.bptt` (backpropagation through time),
 :mod:`tutor.optim` (optimisers and clipping), :mod:`tutor.train` (the training loop),
 :mod:`tutor.gradcheck` (finite differences), :mod:`tutor.analysis` (gradient flow
-through time) and :mod:`tutor.data` (data sets).
+through time), :mod:`tutor.attention` and :mod:`tutor.seq2seq` (an encoder-decoder
+with additive attention) and :mod:`tutor.data` (data sets).
 """
 
-from tutor import analysis, data, functional
+from tutor import analysis, attention, data, functional, seq2seq
 from tutor.analysis import (
     jacobian_norm_bound,
     jacobian_products,
@@ -35,6 +36,7 @@ from tutor.gru import GRU, gru_step_backward, gru_step_forward
 from tutor.lstm import LSTM, lstm_step_backward, lstm_step_forward
 from tutor.optim import SGD, Adam, clip_grad_norm, clip_grad_value
 from tutor.rnn import RNN, rnn_step_backward, rnn_step_forward
+from tutor.seq2seq import Seq2Seq, evaluate_seq2seq, score_by_length, train_seq2seq
 from tutor.show import show_source
 from tutor.train import History, minibatches, train
 
@@ -59,6 +61,12 @@ __all__ = [
     "largest_singular_value",
     "spectral_radius",
     "analysis",
+    "attention",
+    "seq2seq",
+    "Seq2Seq",
+    "train_seq2seq",
+    "evaluate_seq2seq",
+    "score_by_length",
     "truncated_bptt",
     "Dense",
     "MLP",

@@ -7,6 +7,7 @@ returns the same data for the same seed. Arrays are time-major, ``(T, B, ...)``.
 - :mod:`tutor.data.recall`: delayed recall, repeat the symbol seen d steps ago.
 - :mod:`tutor.data.adding`: the adding problem of Hochreiter and Schmidhuber (1997).
 - :mod:`tutor.data.toy`: small two-dimensional classification problems.
+- :mod:`tutor.data.copy_tasks`: copy or reverse a sequence of symbols (sequence to sequence).
 - :mod:`tutor.data.reber`: the Reber grammar and the embedded Reber grammar.
   Its functions have short names meant to be called through the module::
 
@@ -14,7 +15,7 @@ returns the same data for the same seed. Arrays are time-major, ``(T, B, ...)``.
       reber.generate(rng=0, embedded=True)
 """
 
-from tutor.data import adding, reber, recall, streams, toy
+from tutor.data import adding, copy_tasks, reber, recall, streams, toy
 from tutor.data.adding import (
     AddingTask,
     adding_accuracy,
@@ -22,6 +23,13 @@ from tutor.data.adding import (
     adding_problem,
     last_outputs,
     last_outputs_backward,
+)
+from tutor.data.copy_tasks import (
+    Seq2SeqBatch,
+    copy_task,
+    exact_match,
+    reverse_task,
+    token_accuracy,
 )
 from tutor.data.reber import ReberBatch
 from tutor.data.recall import RecallTask, delayed_recall
@@ -73,4 +81,10 @@ __all__ = [
     "is_vowel",
     "letter_task",
     "LetterTask",
+    "copy_tasks",
+    "Seq2SeqBatch",
+    "copy_task",
+    "reverse_task",
+    "token_accuracy",
+    "exact_match",
 ]
