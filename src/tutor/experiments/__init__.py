@@ -5,4 +5,6 @@ notebook stays short and the experiment is tested like the rest of the package.
 
 - :mod:`tutor.experiments.bptt`: the cost of full backpropagation through time,
   and truncated BPTT on the delayed-recall task.
+- :mod:`tutor.experiments.adding`: training on the adding problem, with and
+  without clipping, and the sweep over sequence lengths.
 """
