@@ -17,10 +17,13 @@ recurrent units), :mod:`tutor.bptt` (backpropagation through time),
 :mod:`tutor.optim` (optimisers and clipping), :mod:`tutor.train` (the training loop),
 :mod:`tutor.gradcheck` (finite differences), :mod:`tutor.analysis` (gradient flow
 through time), :mod:`tutor.attention` and :mod:`tutor.seq2seq` (an encoder-decoder
-with additive attention) and :mod:`tutor.data` (data sets).
+with additive attention), :mod:`tutor.charlm` (a character-level language model),
+:mod:`tutor.forecast` (forecasting a time series), :mod:`tutor.io` (saving models
+without pickle), :mod:`tutor.cli` (the ``tutor`` command) and :mod:`tutor.data`
+(data sets).
 """
 
-from tutor import analysis, attention, data, functional, seq2seq
+from tutor import analysis, attention, charlm, data, forecast, functional, io, seq2seq
 from tutor.analysis import (
     jacobian_norm_bound,
     jacobian_products,
@@ -30,9 +33,12 @@ from tutor.analysis import (
     state_gradient_norms,
 )
 from tutor.bptt import bptt_windows, full_bptt, truncated_bptt
+from tutor.charlm import CharLM, bits_per_char, train_charlm
 from tutor.feedforward import MLP, Dense, named_gradients, named_parameters
+from tutor.forecast import Forecaster, train_forecaster
 from tutor.gradcheck import gradcheck, numerical_gradients, relative_error
 from tutor.gru import GRU, gru_step_backward, gru_step_forward
+from tutor.io import load_model, save_model
 from tutor.lstm import LSTM, lstm_step_backward, lstm_step_forward
 from tutor.optim import SGD, Adam, clip_grad_norm, clip_grad_value
 from tutor.rnn import RNN, rnn_step_backward, rnn_step_forward
@@ -67,6 +73,16 @@ __all__ = [
     "train_seq2seq",
     "evaluate_seq2seq",
     "score_by_length",
+    "charlm",
+    "CharLM",
+    "train_charlm",
+    "bits_per_char",
+    "forecast",
+    "Forecaster",
+    "train_forecaster",
+    "io",
+    "save_model",
+    "load_model",
     "truncated_bptt",
     "Dense",
     "MLP",

@@ -8,6 +8,10 @@ returns the same data for the same seed. Arrays are time-major, ``(T, B, ...)``.
 - :mod:`tutor.data.adding`: the adding problem of Hochreiter and Schmidhuber (1997).
 - :mod:`tutor.data.toy`: small two-dimensional classification problems.
 - :mod:`tutor.data.copy_tasks`: copy or reverse a sequence of symbols (sequence to sequence).
+- :mod:`tutor.data.text`: English text shipped with the package, a character vocabulary,
+  batches for truncated BPTT over a long text, the unigram baseline.
+- :mod:`tutor.data.series`: the Mauna Loa weekly CO2 record (1958-2001), shipped with the
+  package, and gap filling.
 - :mod:`tutor.data.reber`: the Reber grammar and the embedded Reber grammar.
   Its functions have short names meant to be called through the module::
 
@@ -15,7 +19,7 @@ returns the same data for the same seed. Arrays are time-major, ``(T, B, ...)``.
       reber.generate(rng=0, embedded=True)
 """
 
-from tutor.data import adding, copy_tasks, reber, recall, streams, toy
+from tutor.data import adding, copy_tasks, reber, recall, series, streams, text, toy
 from tutor.data.adding import (
     AddingTask,
     adding_accuracy,
@@ -33,6 +37,14 @@ from tutor.data.copy_tasks import (
 )
 from tutor.data.reber import ReberBatch
 from tutor.data.recall import RecallTask, delayed_recall
+from tutor.data.series import (
+    SERIES_SOURCES,
+    Co2Record,
+    decimal_years,
+    fill_gaps,
+    load_co2,
+    monthly_means,
+)
 from tutor.data.streams import (
     EXPANSION,
     FEATURE_NAMES,
@@ -49,6 +61,14 @@ from tutor.data.streams import (
     temporal_xor,
     temporal_xor_task,
     text_to_indices,
+)
+from tutor.data.text import (
+    TEXT_SOURCES,
+    TextBatches,
+    Vocabulary,
+    load_text,
+    text_batches,
+    unigram_bits_per_char,
 )
 
 __all__ = [
@@ -87,4 +107,18 @@ __all__ = [
     "reverse_task",
     "token_accuracy",
     "exact_match",
+    "text",
+    "TEXT_SOURCES",
+    "load_text",
+    "Vocabulary",
+    "TextBatches",
+    "text_batches",
+    "unigram_bits_per_char",
+    "series",
+    "SERIES_SOURCES",
+    "Co2Record",
+    "load_co2",
+    "decimal_years",
+    "monthly_means",
+    "fill_gaps",
 ]

@@ -1,0 +1,253 @@
+"""Tests of tutor.charlm: the character language model, its training loops and sampling."""
+
+import math
+
+import numpy as np
+import pytest
+
+from tutor.charlm import (
+    CharLM,
+    bits_per_char,
+    minchar_init,
+    minchar_loss_and_grads,
+    minchar_to_charlm,
+    train_charlm,
+    train_minchar,
+)
+from tutor.data.text import Vocabulary, text_batches, unigram_bits_per_char
+from tutor.functional import softmax_cross_entropy
+from tutor.gradcheck import gradcheck, numerical_gradients, relative_error
+
+CELLS = ["lstm", "gru", "rnn"]
+TINY_TEXT = "the cat sat on the mat. " * 40
+
+
+def random_ids(rng, shape, k):
+    return rng.integers(0, k, size=shape)
+
+
+def random_state(model, rng, batch):
+    h = rng.normal(0, 0.5, (batch, model.hidden_size))
+    if model.cell == "lstm":
+        return (h, rng.normal(0, 0.5, (batch, model.hidden_size)))
+    return h
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_loss_and_grads_match_finite_differences(cell):
+    rng = np.random.default_rng(0)
+    K, H, T, B = 5, 4, 4, 3
+    model = CharLM(K, H, cell, rng=1)
+    x, y = random_ids(rng, (T, B), K), random_ids(rng, (T, B), K)
+    state = random_state(model, rng, B)  # a state carried in from an earlier chunk
+    _, grads, _ = model.loss_and_grads(x, y, state)
+    grads = {name: g.copy() for name, g in grads.items()}
+
+    def loss():
+        return softmax_cross_entropy(model.forward(x, state)[0], y)[0]
+
+    errors = gradcheck(loss, model.params, grads)
+    assert set(errors) == set(model.params)
+    assert max(errors.values()) < 1e-6, errors
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_carried_state_continues_the_sequence_and_is_detached(cell):
+    rng = np.random.default_rng(0)
+    model = CharLM(6, 5, cell, rng=2)
+    ids = random_ids(rng, (10, 2), 6)
+    whole, _ = model.forward(ids)
+    _, _, state = model.loss_and_grads(ids[:4], ids[1:5])
+    second, _ = model.forward(ids[4:], state)
+    np.testing.assert_allclose(second, whole[4:], rtol=1e-12, atol=1e-12)
+    arrays = state if isinstance(state, tuple) else (state,)
+    for array in arrays:
+        assert array.flags.writeable and array.flags.owndata  # a copy, not a view of a cache
+
+
+def test_loss_is_mean_cross_entropy_in_nats_and_bits_per_char_agrees():
+    vocab = Vocabulary.from_text(TINY_TEXT)
+    ids = vocab.encode(TINY_TEXT)
+    model = CharLM(len(vocab), 8, "gru", rng=0, vocab=vocab)
+    loss, _, _ = model.loss_and_grads(ids[:-1, None], ids[1:, None])
+    assert 0.5 * math.log(len(vocab)) < loss < 2 * math.log(len(vocab))  # untrained: near log K
+    assert bits_per_char(model, ids, batch_size=1, seq_len=37) == pytest.approx(loss / math.log(2))
+
+
+def test_sampling_is_determined_by_the_seed():
+    vocab = Vocabulary.from_text(TINY_TEXT)
+    model = CharLM(len(vocab), 8, "lstm", rng=0, vocab=vocab)
+    a = model.sample(60, rng=7, prime="the ")
+    assert isinstance(a, str) and len(a) == 60 and set(a) <= set(vocab.chars)
+    assert model.sample(60, rng=7, prime="the ") == a
+    assert model.sample(60, rng=np.random.default_rng(7), prime="the ") == a
+    assert model.sample(60, rng=8, prime="the ") != a
+    assert model.sample(0, rng=7) == ""
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_temperature_near_zero_picks_the_most_likely_character(cell):
+    rng = np.random.default_rng(3)
+    model = CharLM(7, 6, cell, rng=4)
+    for p in model.params.values():
+        p[...] = rng.normal(0, 1.0, p.shape)  # confident predictions, far from uniform
+    prime = np.array([1, 2, 3])
+    greedy = model.sample_ids(25, rng=0, temperature=0.0, prime_ids=prime)
+    # Greedy by hand: step the model one character at a time and take the argmax.
+    logits, state = model.forward(prime[:, None])
+    expected = []
+    for _ in range(25):
+        expected.append(int(np.argmax(logits[-1, 0])))
+        logits, state = model.forward(np.array([[expected[-1]]]), state)
+    assert greedy.tolist() == expected
+    for seed in range(3):
+        cold = model.sample_ids(25, rng=seed, temperature=1e-6, prime_ids=prime)
+        assert cold.tolist() == expected
+
+
+def test_high_temperature_flattens_the_distribution():
+    model = CharLM(4, 3, "rnn", rng=0)
+    model.readout.params["bias"][...] = [5.0, 0.0, 0.0, 0.0]  # the zero state prefers id 0
+    model.readout.params["weight"][...] = 0.0
+    cold = model.sample_ids(400, rng=1, temperature=0.5)
+    hot = model.sample_ids(400, rng=1, temperature=100.0)
+    assert (cold == 0).mean() > 0.95
+    assert 0.15 < (hot == 0).mean() < 0.4  # near uniform: 1/4
+
+
+def test_training_lowers_the_loss_on_a_tiny_text():
+    vocab = Vocabulary.from_text(TINY_TEXT)
+    ids = vocab.encode(TINY_TEXT)
+    model = CharLM(len(vocab), 24, "lstm", rng=0, vocab=vocab)
+    before = bits_per_char(model, ids)
+    history = train_charlm(model, ids, batch_size=4, seq_len=20, lr=1e-2, n_steps=120)
+    after = bits_per_char(model, ids)
+    assert len(history.losses) == 120 and len(history.seconds) == 120
+    assert history.chars[-1] == sum(chunk_sizes(ids, 4, 20, 120))
+    assert np.all(np.diff(history.seconds) >= 0) and history.chars_per_second > 0
+    assert after < before - 1.5
+    assert after < unigram_bits_per_char(ids, len(vocab)) - 1.0  # it uses the past
+    assert np.mean(history.bits[-10:]) < np.mean(history.bits[:10]) - 1.5
+
+
+def chunk_sizes(ids, batch, seq_len, steps):
+    """The number of characters read by each of ``steps`` updates, epoch after epoch."""
+    sizes = [x.size for x, _ in text_batches(ids, batch, seq_len)]
+    return [sizes[i % len(sizes)] for i in range(steps)]
+
+
+def test_training_for_a_time_budget_stops_after_it_and_scores_held_out_text():
+    vocab = Vocabulary.from_text(TINY_TEXT)
+    ids = vocab.encode(TINY_TEXT)
+    model = CharLM(len(vocab), 8, "rnn", rng=0, dtype=np.float32, vocab=vocab)
+    history = train_charlm(
+        model, ids[:800], seconds=0.3, valid_ids=ids[800:], eval_every=5, batch_size=4
+    )
+    assert 0.3 <= history.seconds[-1] < 5
+    assert model.params["rnn.weight_hh"].dtype == np.float32
+    steps = len(history.losses)
+    assert [v[0] for v in history.valid] == [*range(5, steps + 1, 5)] + (
+        [steps] if steps % 5 else []
+    )
+    assert all(np.isfinite(v[2]) for v in history.valid)
+
+
+def test_training_continues_with_the_returned_optimizer():
+    ids = Vocabulary.from_text(TINY_TEXT).encode(TINY_TEXT)
+    model = CharLM(int(ids.max()) + 1, 6, "gru", rng=0)
+    first = train_charlm(model, ids, batch_size=2, seq_len=10, n_steps=3)
+    second = train_charlm(
+        model, ids, batch_size=2, seq_len=10, n_steps=3, optimizer=first.optimizer
+    )
+    assert second.optimizer is first.optimizer and first.optimizer.t == 6  # one Adam, 6 steps
+
+
+def test_training_needs_a_budget():
+    ids = np.arange(50) % 5
+    with pytest.raises(ValueError, match="n_steps"):
+        train_charlm(CharLM(5, 3, "rnn", rng=0), ids)
+
+
+def test_min_char_rnn_step_matches_the_batched_model():
+    rng = np.random.default_rng(0)
+    K, H, T = 6, 5, 9
+    params = minchar_init(K, H, rng=1)
+    for p in params.values():
+        p[...] = rng.normal(0, 0.5, p.shape)
+    ids = random_ids(rng, T + 1, K)
+    h0 = rng.normal(0, 0.5, H)
+    loss, grads, h = minchar_loss_and_grads(params, ids[:-1].tolist(), ids[1:].tolist(), h0)
+    model = minchar_to_charlm(params)
+    mean_loss, model_grads, state = model.loss_and_grads(ids[:-1, None], ids[1:, None], h0[None])
+    assert loss / T == pytest.approx(mean_loss, rel=1e-12)  # min-char-rnn sums over steps
+    np.testing.assert_allclose(h, state[0], rtol=1e-12)
+    pairs = {
+        "Wxh": "rnn.weight_ih",
+        "Whh": "rnn.weight_hh",
+        "bh": "rnn.bias_ih",
+        "Why": "readout.weight",
+        "by": "readout.bias",
+    }
+    for name, other in pairs.items():
+        np.testing.assert_allclose(grads[name], T * model_grads[other], rtol=1e-10, atol=1e-12)
+
+
+def test_min_char_rnn_gradient_matches_finite_differences():
+    rng = np.random.default_rng(1)
+    params = minchar_init(5, 4, rng=2)
+    for p in params.values():
+        p[...] = rng.normal(0, 0.5, p.shape)
+    inputs, targets = [0, 3, 3, 1, 4], [3, 3, 1, 4, 2]
+    h0 = rng.normal(0, 0.5, 4)
+    _, grads, _ = minchar_loss_and_grads(params, inputs, targets, h0)
+    numeric = numerical_gradients(
+        lambda: minchar_loss_and_grads(params, inputs, targets, h0)[0], params
+    )
+    for name in params:
+        assert relative_error(grads[name], numeric[name]) < 1e-6, name
+
+
+def test_min_char_rnn_training_lowers_the_loss_and_returns_a_char_lm():
+    vocab = Vocabulary.from_text(TINY_TEXT)
+    ids = vocab.encode(TINY_TEXT)
+    model, history = train_minchar(
+        ids, len(vocab), hidden_size=32, n_steps=300, valid_ids=ids[:200], vocab=vocab
+    )
+    assert isinstance(model, CharLM) and model.cell == "rnn" and model.vocab == vocab
+    assert len(history.losses) == 300 and history.chars[-1] == 300 * 25
+    assert np.mean(history.bits[-20:]) < np.mean(history.bits[:20]) - 1.0
+    assert history.valid[0][2] == pytest.approx(bits_per_char(model, ids[:200]))
+    assert len(model.sample(20, rng=0)) == 20
+
+
+def test_bad_arguments_are_refused_with_clear_messages():
+    with pytest.raises(ValueError, match="cell"):
+        CharLM(5, 3, "transformer", rng=0)
+    with pytest.raises(ValueError, match="no gates"):
+        CharLM(5, 3, "rnn", rng=0, forget_bias=1.0)
+    with pytest.raises(ValueError, match="vocab_size"):
+        CharLM(5, 3, rng=0, vocab=Vocabulary("abc"))
+    model = CharLM(5, 3, "gru", rng=0)
+    with pytest.raises(ValueError, match="integer character ids"):
+        model.forward(np.zeros((2, 1)))
+    with pytest.raises(ValueError, match=r"0\.\.4"):
+        model.forward(np.array([[5]]))
+    with pytest.raises(ValueError, match=r"\(T, B\)"):
+        model.forward(np.array([1, 2]))
+    with pytest.raises(ValueError, match="shape of x_ids"):
+        model.loss_and_grads(np.array([[1, 2]]), np.array([[1]]))
+    with pytest.raises(ValueError, match="no vocabulary"):
+        model.sample(5, rng=0)
+    with pytest.raises(ValueError, match="temperature"):
+        model.sample_ids(5, rng=0, temperature=-1.0)
+
+
+def test_forget_bias_reaches_the_gate_bias():
+    lstm = CharLM(4, 3, "lstm", rng=0)
+    plain = CharLM(4, 3, "lstm", rng=0, forget_bias=0.0)
+    gap = lstm.params["rnn.bias_ih"] - plain.params["rnn.bias_ih"]
+    np.testing.assert_allclose(gap, np.repeat([0.0, 1.0, 0.0, 0.0], 3))
+    gru = CharLM(4, 3, "gru", rng=0, forget_bias=2.0)
+    gru0 = CharLM(4, 3, "gru", rng=0)
+    gap = gru.params["rnn.bias_ih"] - gru0.params["rnn.bias_ih"]
+    np.testing.assert_allclose(gap, np.repeat([0.0, 2.0, 0.0], 3))
