@@ -7,4 +7,8 @@ notebook stays short and the experiment is tested like the rest of the package.
   and truncated BPTT on the delayed-recall task.
 - :mod:`tutor.experiments.adding`: training on the adding problem, with and
   without clipping, and the sweep over sequence lengths.
+- :mod:`tutor.experiments.reber`: the LSTM and the simple RNN on the embedded
+  Reber grammar, scored with the strict criterion.
+- :mod:`tutor.experiments.compare`: the simple RNN, the LSTM and the GRU at equal
+  parameter count on several tasks (``python -m tutor.experiments.compare``).
 """
