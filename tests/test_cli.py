@@ -139,8 +139,13 @@ def test_sample_in_process_matches_the_model(trained_model, capsys):
 
 @pytest.mark.parametrize("name", sorted(REPRODUCTIONS))
 def test_reproduce_prints_a_table(name):
-    settings = ["--set", "windows=2,3", "--set", "delay=2"] if name == "delayed-recall" else []
-    result = run("reproduce", name, "--seeds", 2, "--steps", 20, *settings)
+    # Tiny budgets: this checks the command, not the results.
+    settings = {
+        "delayed-recall": ["--set", "windows=2,3", "--set", "delay=2"],
+        "compare": ["--set", "task=recall"],
+    }.get(name, [])
+    steps = 2 if name == "embedded-reber" else 20  # epochs for the Reber runs
+    result = run("reproduce", name, "--seeds", 2, "--steps", steps, *settings)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].startswith(f"{name}: ")
@@ -220,6 +225,7 @@ def error_cases(tmp_path):
         (["reproduce", "adding", "--set", "Q=3"], 2, "KEY one of"),
         (["reproduce", "adding", "--set", "T=ten"], 2, "needs int"),
         (["reproduce", "adding", "--seeds", "0"], 2, "--seeds"),
+        (["reproduce", "compare", "--set", "task=copying", "--steps", "1"], 2, "task="),
         (["frobnicate"], 2, "invalid choice"),
     ]
 

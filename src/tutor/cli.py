@@ -25,7 +25,7 @@ import math
 import os
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -58,12 +58,14 @@ class Reproduction:
         run: ``(seed, steps, settings) -> {column: value}``, one row of the table;
             ``steps`` is ``None`` for the default number of training updates.
         settings: the default settings, changed with ``--set KEY=VALUE``.
+        choices: ``{key: allowed values}`` for settings that take one of a few words.
     """
 
     name: str
     summary: str
     run: Callable[[int, int | None, dict], dict[str, float]]
     settings: dict
+    choices: dict = field(default_factory=dict)
 
 
 def _run_delayed_recall(seed: int, steps: int | None, settings: dict) -> dict[str, float]:
@@ -132,6 +134,33 @@ def _run_adding(seed: int, steps: int | None, settings: dict) -> dict[str, float
     }
 
 
+def _run_embedded_reber(seed: int, steps: int | None, settings: dict) -> dict[str, float]:
+    from tutor.experiments.reber import train_reber
+
+    epochs = {} if steps is None else {"max_epochs": steps}
+    row = {}
+    for cell, hidden in (("lstm", settings["lstm_hidden"]), ("srn", settings["srn_hidden"])):
+        run = train_reber(cell, hidden, seed=seed, **epochs)
+        row[f"{cell} solved"] = float(run.solved)
+        row[f"{cell} outer step"] = run.test.outer
+    return row
+
+
+def _run_compare(seed: int, steps: int | None, settings: dict) -> dict[str, float]:
+    from tutor.experiments.compare import run_sweep
+
+    task = settings["task"]
+    budget = (
+        {} if steps is None else {task: {"max_epochs" if task == "reber" else "max_updates": steps}}
+    )
+    runs = run_sweep((task,), ("srn", "lstm", "gru"), seeds=(seed,), settings=budget)
+    row = {}
+    for run in runs:
+        row[f"{run.cell} solved"] = float(run.success)
+        row[f"{run.cell} steps"] = float(run.steps)
+    return row
+
+
 #: The reproductions ``tutor reproduce`` knows, by name. Add one by adding an entry.
 REPRODUCTIONS: dict[str, Reproduction] = {
     r.name: r
@@ -157,6 +186,23 @@ REPRODUCTIONS: dict[str, Reproduction] = {
             "from about T = 20 within this budget",
             _run_adding,
             {"T": 10, "hidden": 8, "updates": 3000, "lr": 0.01},
+        ),
+        Reproduction(
+            "embedded-reber",
+            "Hochreiter & Schmidhuber (1997), Experiment 1: an LSTM (H = 12) and a simple RNN "
+            "(H = 26) of the same size on the embedded Reber grammar, strict criterion "
+            "(expect the LSTM to solve it in nearly every seed; the simple RNN less often, "
+            "failing on the outer symbol)",
+            _run_embedded_reber,
+            {"lstm_hidden": 12, "srn_hidden": 26},
+        ),
+        Reproduction(
+            "compare",
+            "Chung et al. (2014) at small scale: the simple RNN, the LSTM and the GRU at equal "
+            "parameter count on one task (--set task=adding, reber or recall)",
+            _run_compare,
+            {"task": "adding"},
+            {"task": ("adding", "reber", "recall")},
         ),
     )
 }
@@ -207,6 +253,11 @@ def _reproduce(args: argparse.Namespace) -> int:
     settings = dict(reproduction.settings)
     for text in args.set:
         key, value = _parse_setting(text, settings)
+        allowed = reproduction.choices.get(key)
+        if allowed is not None and value not in allowed:
+            raise _CommandLineError(
+                f"--set {key}= takes one of {', '.join(allowed)}; got {value!r}"
+            )
         settings[key] = value
     shown = ", ".join(
         f"{k}={','.join(map(str, v)) if isinstance(v, tuple) else v}" for k, v in settings.items()
