@@ -11,4 +11,6 @@ notebook stays short and the experiment is tested like the rest of the package.
   Reber grammar, scored with the strict criterion.
 - :mod:`tutor.experiments.compare`: the simple RNN, the LSTM and the GRU at equal
   parameter count on several tasks (``python -m tutor.experiments.compare``).
+- :mod:`tutor.experiments.tuning`: small sweeps of the settings that matter most
+  in practice, and early stopping.
 """
