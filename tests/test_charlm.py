@@ -251,3 +251,16 @@ def test_forget_bias_reaches_the_gate_bias():
     gru0 = CharLM(4, 3, "gru", rng=0)
     gap = gru.params["rnn.bias_ih"] - gru0.params["rnn.bias_ih"]
     np.testing.assert_allclose(gap, np.repeat([0.0, 2.0, 0.0], 3))
+
+
+def test_draw_with_temperature_follows_the_softmax():
+    from tutor.charlm import draw_with_temperature
+
+    logits = np.array([0.0, np.log(3.0)])  # probabilities 1/4 and 3/4 at temperature 1
+    assert draw_with_temperature(logits, 1.0, 0.2) == 0
+    assert draw_with_temperature(logits, 1.0, 0.3) == 1
+    assert draw_with_temperature(logits, 0.0, 0.0) == 1  # temperature 0: the argmax
+    draws = [draw_with_temperature(logits, 1.0, u) for u in np.linspace(0, 1, 1000, endpoint=False)]
+    assert abs(np.mean(draws) - 0.75) < 0.01
+    hot = [draw_with_temperature(logits, 100.0, u) for u in np.linspace(0, 1, 1000, endpoint=False)]
+    assert abs(np.mean(hot) - 0.5) < 0.02  # a high temperature flattens the distribution

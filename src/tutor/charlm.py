@@ -48,6 +48,7 @@ from tutor.rnn import RNN
 from tutor.train import progress_enabled
 
 __all__ = [
+    "draw_with_temperature",
     "CELLS",
     "CharLM",
     "bits_per_char",
@@ -262,7 +263,7 @@ class CharLM:
         ids = np.empty(n, dtype=np.int64)
         for i in range(n):
             logits = self.readout.forward(h)[0].astype(np.float64)
-            ids[i] = _draw(logits, temperature, rng.random())
+            ids[i] = draw_with_temperature(logits, temperature, rng.random())
             if i + 1 < n:
                 out, state = self.layer.forward(self._one_hot_table[ids[i : i + 1]][:, None], state)
                 h = out[0]
@@ -316,10 +317,21 @@ class CharLM:
         return array
 
 
-def _draw(logits: np.ndarray, temperature: float, u: float) -> int:
+def draw_with_temperature(logits: np.ndarray, temperature: float, u: float) -> int:
     """Draw index k with probability ``softmax(logits / temperature)[k]``, given a uniform ``u``.
 
-    The inverse of the cumulative distribution at ``u``; temperature 0 is the argmax.
+    A temperature below 1 sharpens the distribution (safer, more repetitive text),
+    above 1 flattens it (more surprising text). The draw is the inverse of the
+    cumulative distribution at ``u``, so one uniform number decides it; temperature
+    0 is the argmax.
+
+    Args:
+        logits: ``(K,)``, the scores of the K symbols.
+        temperature: a number >= 0.
+        u: a uniform random number in [0, 1).
+
+    Returns:
+        The index of the drawn symbol, an int in ``0 .. K-1``.
     """
     if temperature == 0:
         return int(np.argmax(logits))
