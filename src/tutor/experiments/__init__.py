@@ -9,6 +9,8 @@ notebook stays short and the experiment is tested like the rest of the package.
   without clipping, and the sweep over sequence lengths.
 - :mod:`tutor.experiments.reber`: the LSTM and the simple RNN on the embedded
   Reber grammar, scored with the strict criterion.
+- :mod:`tutor.experiments.lstm_memory`: the LSTM on the adding problem, the
+  forget-gate bias, and the forget gate on a continual Reber stream.
 - :mod:`tutor.experiments.compare`: the simple RNN, the LSTM and the GRU at equal
   parameter count on several tasks (``python -m tutor.experiments.compare``).
 - :mod:`tutor.experiments.tuning`: small sweeps of the settings that matter most
