@@ -143,6 +143,7 @@ def test_reproduce_prints_a_table(name):
     settings = {
         "delayed-recall": ["--set", "windows=2,3", "--set", "delay=2"],
         "compare": ["--set", "task=recall"],
+        "forget-gate": ["--set", "test_steps=200"],
     }.get(name, [])
     steps = 2 if name == "embedded-reber" else 20  # epochs for the Reber runs
     result = run("reproduce", name, "--seeds", 2, "--steps", steps, *settings)

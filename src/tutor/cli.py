@@ -146,6 +146,21 @@ def _run_embedded_reber(seed: int, steps: int | None, settings: dict) -> dict[st
     return row
 
 
+def _run_forget_gate(seed: int, steps: int | None, settings: dict) -> dict[str, float]:
+    from tutor.experiments.lstm_memory import evaluate_continual_reber, train_continual_reber
+
+    updates = {} if steps is None else {"n_updates": steps}
+    row = {}
+    for forget_gate, label in ((True, "with forget gate"), (False, "1997 cell")):
+        run = train_continual_reber(forget_gate=forget_gate, seed=seed, **updates)
+        test = evaluate_continual_reber(
+            run.layer, run.readout, seed=seed + 10_000, n_steps=settings["test_steps"]
+        )
+        row[f"{label}: outer accuracy"] = test.outer_accuracy
+        row[f"{label}: final mean |c|"] = float(test.mean_abs_cell[-1])
+    return row
+
+
 def _run_compare(seed: int, steps: int | None, settings: dict) -> dict[str, float]:
     from tutor.experiments.compare import run_sweep
 
@@ -195,6 +210,15 @@ REPRODUCTIONS: dict[str, Reproduction] = {
             "failing on the outer symbol)",
             _run_embedded_reber,
             {"lstm_hidden": 12, "srn_hidden": 26},
+        ),
+        Reproduction(
+            "forget-gate",
+            "Gers, Schmidhuber & Cummins (2000): an LSTM on an endless stream of embedded "
+            "Reber strings with no resets (expect the cell with a forget gate to predict the "
+            "outer T/P almost always, the 1997 cell about half the time, its cell state "
+            "growing with t)",
+            _run_forget_gate,
+            {"test_steps": 20_000},
         ),
         Reproduction(
             "compare",
