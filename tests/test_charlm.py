@@ -264,3 +264,47 @@ def test_draw_with_temperature_follows_the_softmax():
     assert abs(np.mean(draws) - 0.75) < 0.01
     hot = [draw_with_temperature(logits, 100.0, u) for u in np.linspace(0, 1, 1000, endpoint=False)]
     assert abs(np.mean(hot) - 0.5) < 0.02  # a high temperature flattens the distribution
+
+
+def _loss_and_grads_through_one_hot_vectors(model, x, y, state):
+    """CharLM.loss_and_grads written the long way: one-hot vectors into the layer."""
+    out, _ = model.layer.forward(model.one_hot(x), state)
+    loss, dlogits = softmax_cross_entropy(model.readout.forward(out), y)
+    model.layer.backward(model.readout.backward(dlogits))
+    return loss, {name: g.copy() for name, g in model.grads.items()}
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_ids_path_gives_the_loss_and_gradients_of_one_hot_vectors(cell):
+    # The model hands its ids to the layer (one_hot=True: a lookup of W_ih's columns, no
+    # input gradient); the result must be that of the one-hot vectors.
+    rng = np.random.default_rng(4)
+    K, H, T, B = 9, 6, 7, 4
+    model = CharLM(K, H, cell, rng=5)
+    x, y = random_ids(rng, (T, B), K), random_ids(rng, (T, B), K)
+    state = random_state(model, rng, B)
+    loss_v, grads_v = _loss_and_grads_through_one_hot_vectors(model, x, y, state)
+    loss, grads, _ = model.loss_and_grads(x, y, state)
+    assert abs(loss - loss_v) <= 1e-12
+    assert set(grads) == set(grads_v)
+    for name, g in grads.items():
+        np.testing.assert_allclose(g, grads_v[name], rtol=0, atol=1e-12, err_msg=name)
+
+
+@pytest.mark.parametrize("cell", CELLS)
+def test_ids_path_gradients_match_finite_differences_of_one_hot_vectors(cell):
+    rng = np.random.default_rng(6)
+    K, H, T, B = 5, 4, 4, 3
+    model = CharLM(K, H, cell, rng=7)
+    x, y = random_ids(rng, (T, B), K), random_ids(rng, (T, B), K)
+    state = random_state(model, rng, B)
+    _, grads, _ = model.loss_and_grads(x, y, state)
+    grads = {name: g.copy() for name, g in grads.items()}
+
+    def loss():  # the loss through one-hot vectors, not through the ids path
+        out, _ = model.layer.forward(model.one_hot(x), state)
+        return softmax_cross_entropy(model.readout.forward(out), y)[0]
+
+    errors = gradcheck(loss, model.params, grads)
+    assert set(errors) == set(model.params)
+    assert max(errors.values()) < 1e-6, errors

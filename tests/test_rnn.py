@@ -380,3 +380,51 @@ def test_bad_construction_and_params():
         r"\(4, 3\); got shape \(3, 4\)",
     ):
         layer.forward(np.zeros((5, 2, 3)))
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"nonlinearity": "sigmoid"}])
+def test_one_hot_ids_give_the_result_of_one_hot_vectors(kwargs):
+    # forward(ids, one_hot=True) looks up columns of W_ih instead of multiplying by one-hot
+    # vectors: the same outputs, states and parameter gradients, and no input gradient.
+    rng = np.random.default_rng(3)
+    T, B, D, H = 6, 4, 7, 5
+    layer = RNN(D, H, rng=0, **kwargs)
+    ids = rng.integers(0, D, size=(T, B))
+    vectors = np.eye(D)[ids]  # (T, B, D)
+    state = rng.normal(size=(B, H))
+    dout = rng.normal(size=(T, B, H))
+    dstate = rng.normal(size=(B, H))
+    out_v, last_v = layer.forward(vectors, state)
+    out_v, last_v = out_v.copy(), np.array(last_v)
+    dx, dstart_v = layer.backward(dout, dstate)
+    assert dx.shape == (T, B, D)
+    grads_v = {name: g.copy() for name, g in layer.grads.items()}
+    loss_v = float(np.sum(out_v * dout))
+
+    out_i, last_i = layer.forward(ids, state, one_hot=True)
+    dx, dstart_i = layer.backward(dout, dstate)
+    assert dx is None
+    assert abs(float(np.sum(out_i * dout)) - loss_v) <= 1e-12 * max(1.0, abs(loss_v))
+    np.testing.assert_allclose(out_i, out_v, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(np.array(last_i), last_v, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(np.array(dstart_i), np.array(dstart_v), rtol=0, atol=1e-12)
+    assert set(layer.grads) == set(grads_v)
+    for name, g in layer.grads.items():
+        np.testing.assert_allclose(g, grads_v[name], rtol=0, atol=1e-12, err_msg=name)
+
+
+def test_one_hot_ids_are_checked():
+    layer = RNN(4, 3, rng=0)
+    ids = np.zeros((5, 2), dtype=np.int64)
+    with pytest.raises(ValueError, match=r"integer ids"):
+        layer.forward(ids.astype(np.float64), one_hot=True)
+    with pytest.raises(ValueError, match=r"shape \(T, B\)"):
+        layer.forward(ids[:, :, None], one_hot=True)
+    with pytest.raises(ValueError, match=r"ids in 0\.\.3"):
+        layer.forward(ids + 4, one_hot=True)
+    with pytest.raises(ValueError, match=r"ids in 0\.\.3"):
+        layer.forward(ids - 1, one_hot=True)
+    with pytest.raises(ValueError, match=r"at least one time step"):
+        layer.forward(ids[:0], one_hot=True)
+    with pytest.raises(ValueError, match=r"x must hold floating-point numbers"):
+        layer.forward(ids)  # ids without one_hot=True are an error, as before

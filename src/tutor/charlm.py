@@ -189,7 +189,10 @@ class CharLM:
             step, ``(T, B, K)``, and the layer's state after the last step.
         """
         x_ids = self._check_ids("x_ids", x_ids, ndim=2)
-        out, state = self.layer.forward(self._one_hot_table[x_ids], state)
+        # The ids go to the layer as they are: one_hot=True gives the result of the one-hot
+        # vectors self.one_hot(x_ids) with a lookup of W_ih's columns instead of a product
+        # by mostly zeros, and no input gradient in backward (ids have none).
+        out, state = self.layer.forward(x_ids, state, one_hot=True)
         return self.readout.forward(out), state
 
     def loss_and_grads(

@@ -258,13 +258,19 @@ class GRU:
         )
 
     def forward(
-        self, x: np.ndarray, state: np.ndarray | None = None
+        self, x: np.ndarray, state: np.ndarray | None = None, *, one_hot: bool = False
     ) -> tuple[np.ndarray, np.ndarray]:
         """Run the GRU over a batch of sequences.
 
         Args:
-            x: inputs, ``(T, B, D)``, time-major, in the layer's dtype.
+            x: inputs, ``(T, B, D)``, time-major, in the layer's dtype; with
+                ``one_hot=True``, ``(T, B)`` integer ids in ``0..D-1`` instead.
             state: the initial hidden state h_0, ``(B, H)``; ``None`` means zeros.
+            one_hot: ``True`` when ``x`` holds ids, each standing for the one-hot vector
+                of size D with a 1 at that index (characters, words). The result is the
+                same as for those vectors, but the input product ``x_t @ W_ih.T`` is
+                computed by looking up column ``x_t`` of ``W_ih``, and :meth:`backward`
+                returns no input gradient (``dx`` is ``None``).
 
         Returns:
             All hidden states h_1..h_T, ``(T, B, H)``, and the last one, ``(B, H)``,
@@ -278,8 +284,12 @@ class GRU:
         """
         p = self.params
         _recurrent.check_params(p, self.input_size, self.hidden_size, GATES, self.dtype)
-        x = _recurrent.check_sequence_input(x, self.input_size, self.dtype)
-        T, B, D = x.shape
+        if one_hot:
+            x = _recurrent.check_id_input(x, self.input_size)
+            (T, B), D = x.shape, self.input_size
+        else:
+            x = _recurrent.check_sequence_input(x, self.input_size, self.dtype)
+            T, B, D = x.shape
         H = self.hidden_size
         h0 = _recurrent.check_state("state", state, B, H, self.dtype)
 
@@ -307,7 +317,11 @@ class GRU:
         bias[: 2 * H] += p["bias_hh"][: 2 * H] * self._halve[: 2 * H]
         b_hn = p["bias_hh"][2 * H :]
         # The input part of every pre-activation, for all T steps: one product per block.
-        np.matmul(x.reshape(T * B, D), W_ih, out=gates.reshape(GATES, T * B, H))
+        if one_hot:  # a one-hot x_t picks out row x_t of each (D, H) block: a lookup
+            # The ids were checked, so mode="clip" changes none; it spares take a buffered copy.
+            np.take(W_ih, x, axis=1, out=gates, mode="clip")
+        else:
+            np.matmul(x.reshape(T * B, D), W_ih, out=gates.reshape(GATES, T * B, H))
         gates += bias.reshape(GATES, 1, 1, H)
         recurrent = np.empty((GATES, B, H), dtype=self.dtype)
         reset_hn = np.empty((B, H), dtype=self.dtype)
@@ -335,7 +349,7 @@ class GRU:
 
     def backward(
         self, dout: np.ndarray | None, dstate: np.ndarray | None = None
-    ) -> tuple[np.ndarray, np.ndarray]:
+    ) -> tuple[np.ndarray | None, np.ndarray]:
         """Backpropagate through the sequence of the last :meth:`forward` and fill ``grads``.
 
         Args:
@@ -347,7 +361,8 @@ class GRU:
                 loss on both gets ``dout[-1] + dstate``.
 
         Returns:
-            The gradients with respect to the inputs, ``(T, B, D)``, and to the initial
+            The gradients with respect to the inputs, ``(T, B, D)`` (``None`` after a
+            forward with ``one_hot=True``: ids have no gradient), and to the initial
             state, ``(B, H)``, as the pair ``(dx, dh0)``. ``self.grads`` is overwritten
             in place.
 
@@ -360,7 +375,8 @@ class GRU:
         """
         _recurrent.require_cache(self._cache, "GRU")
         x, gates, hn, states = self._cache
-        T, B, D = x.shape
+        one_hot = x.ndim == 2  # (T, B) ids from forward(..., one_hot=True)
+        (T, B), D = x.shape[:2], self.input_size
         H = self.hidden_size
         dout = _recurrent.check_dout(dout, T, B, H, self.dtype)
         dh_T = _recurrent.check_state("dstate", dstate, B, H, self.dtype)
@@ -405,7 +421,10 @@ class GRU:
         # The weights are shared by all steps, so their gradients are sums over t; with the
         # steps stacked as rows, each sum is one large matrix product per block instead of T
         # small ones. grads[name][...] = ... overwrites the arrays in place.
-        x_rows = x.reshape(T * B, D)
+        if one_hot:
+            x_rows = _recurrent.one_hot_rows(x, D, self.dtype)
+        else:
+            x_rows = x.reshape(T * B, D)
         dgh_rows = dgh.reshape(GATES, T * B, H)
         da_n = da_n.reshape(T * B, H)
         dW_hh = np.matmul(dgh_rows.transpose(0, 2, 1), states[:-1].reshape(T * B, H))
@@ -416,6 +435,8 @@ class GRU:
         grads["bias_hh"][...] = dgh_rows.sum(axis=1).reshape(GATES * H)
         grads["bias_ih"][: 2 * H] = grads["bias_hh"][: 2 * H]
         grads["bias_ih"][2 * H :] = da_n.sum(axis=0)
+        if one_hot:
+            return None, dh_next
         W_ih = p["weight_ih"]
         dx = da_n @ W_ih[2 * H :]  # back through the input weights, block by block
         dx += dgh_rows[0] @ W_ih[:H]

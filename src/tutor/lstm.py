@@ -302,14 +302,24 @@ class LSTM:
         )
 
     def forward(
-        self, x: np.ndarray, state: tuple[np.ndarray | None, np.ndarray | None] | None = None
+        self,
+        x: np.ndarray,
+        state: tuple[np.ndarray | None, np.ndarray | None] | None = None,
+        *,
+        one_hot: bool = False,
     ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
         """Run the LSTM over a batch of sequences.
 
         Args:
-            x: inputs, ``(T, B, D)``, time-major, in the layer's dtype.
+            x: inputs, ``(T, B, D)``, time-major, in the layer's dtype; with
+                ``one_hot=True``, ``(T, B)`` integer ids in ``0..D-1`` instead.
             state: the initial state, the pair ``(h_0, c_0)`` of ``(B, H)`` arrays; ``None``
                 means zeros, and so does ``None`` in place of either array.
+            one_hot: ``True`` when ``x`` holds ids, each standing for the one-hot vector
+                of size D with a 1 at that index (characters, words). The result is the
+                same as for those vectors, but the input product ``x_t @ W_ih.T`` is
+                computed by looking up column ``x_t`` of ``W_ih``, and :meth:`backward`
+                returns no input gradient (``dx`` is ``None``).
 
         Returns:
             The pair ``(out, (h_T, c_T))`` of all hidden states h_1..h_T, ``(T, B, H)``, and
@@ -324,8 +334,12 @@ class LSTM:
         """
         p = self.params
         _recurrent.check_params(p, self.input_size, self.hidden_size, GATES, self.dtype)
-        x = _recurrent.check_sequence_input(x, self.input_size, self.dtype)
-        T, B, D = x.shape
+        if one_hot:
+            x = _recurrent.check_id_input(x, self.input_size)
+            (T, B), D = x.shape, self.input_size
+        else:
+            x = _recurrent.check_sequence_input(x, self.input_size, self.dtype)
+            T, B, D = x.shape
         H = self.hidden_size
         h0, c0 = _check_state_pair("state", state, B, H, self.dtype)
 
@@ -354,7 +368,11 @@ class LSTM:
             W_ih[H : 2 * H], W_hh_T[:, H : 2 * H], bias[H : 2 * H] = 0.0, 0.0, 0.0
         shift = 1.0 - scale
         # The input part of every pre-activation, for all T steps in one matrix product.
-        np.matmul(x.reshape(T * B, D), W_ih.T, out=gates.reshape(T * B, GATES * H))
+        if one_hot:  # a one-hot x_t picks out column x_t of W_ih: a lookup, not a product
+            # The ids were checked, so mode="clip" changes none; it spares take a buffered copy.
+            np.take(W_ih.T, x, axis=0, out=gates, mode="clip")
+        else:
+            np.matmul(x.reshape(T * B, D), W_ih.T, out=gates.reshape(T * B, GATES * H))
         gates += bias
         recurrent = np.empty((B, GATES * H), dtype=self.dtype)
         written = np.empty((B, H), dtype=self.dtype)
@@ -382,7 +400,7 @@ class LSTM:
         self,
         dout: np.ndarray | None,
         dstate: tuple[np.ndarray | None, np.ndarray | None] | None = None,
-    ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
+    ) -> tuple[np.ndarray | None, tuple[np.ndarray, np.ndarray]]:
         """Backpropagate through the sequence of the last :meth:`forward` and fill ``grads``.
 
         Backward may be called several times after one forward (for example with
@@ -399,7 +417,8 @@ class LSTM:
 
         Returns:
             The pair ``(dx, (dh0, dc0))`` of the gradients with respect to the inputs,
-            ``(T, B, D)``, and to the initial hidden and cell states, ``(B, H)`` each.
+            ``(T, B, D)`` (``None`` after a forward with ``one_hot=True``: ids have no
+            gradient), and to the initial hidden and cell states, ``(B, H)`` each.
             ``self.grads`` is overwritten in place.
 
         Raises:
@@ -409,7 +428,8 @@ class LSTM:
         """
         _recurrent.require_cache(self._cache, "LSTM")
         x, gates, cells, states = self._cache
-        T, B, D = x.shape
+        one_hot = x.ndim == 2  # (T, B) ids from forward(..., one_hot=True)
+        (T, B), D = x.shape[:2], self.input_size
         H = self.hidden_size
         dout = _recurrent.check_dout(dout, T, B, H, self.dtype)
         dh_T, dc_T = _check_state_pair("dstate", dstate, B, H, self.dtype)
@@ -456,9 +476,13 @@ class LSTM:
         # The weights are shared by all steps, so their gradients are sums over t; with the
         # steps stacked as rows, each sum is one large matrix product instead of T small ones.
         da_rows = da.reshape(T * B, GATES * H)
-        np.matmul(da_rows.T, x.reshape(T * B, D), out=grads["weight_ih"])
+        if one_hot:
+            x_rows = _recurrent.one_hot_rows(x, D, self.dtype)
+        else:
+            x_rows = x.reshape(T * B, D)
+        np.matmul(da_rows.T, x_rows, out=grads["weight_ih"])
         np.matmul(da_rows.T, states[:-1].reshape(T * B, H), out=grads["weight_hh"])
         da_rows.sum(axis=0, out=grads["bias_ih"])
         grads["bias_hh"][...] = grads["bias_ih"]
-        dx = (da_rows @ p["weight_ih"]).reshape(T, B, D)
+        dx = None if one_hot else (da_rows @ p["weight_ih"]).reshape(T, B, D)
         return dx, (dh_next, dc_next)

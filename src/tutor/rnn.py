@@ -187,13 +187,19 @@ class RNN:
         )
 
     def forward(
-        self, x: np.ndarray, state: np.ndarray | None = None
+        self, x: np.ndarray, state: np.ndarray | None = None, *, one_hot: bool = False
     ) -> tuple[np.ndarray, np.ndarray]:
         """Run the RNN over a batch of sequences.
 
         Args:
-            x: inputs, ``(T, B, D)``, time-major, in the layer's dtype.
+            x: inputs, ``(T, B, D)``, time-major, in the layer's dtype; with
+                ``one_hot=True``, ``(T, B)`` integer ids in ``0..D-1`` instead.
             state: the initial hidden state h_0, ``(B, H)``; ``None`` means zeros.
+            one_hot: ``True`` when ``x`` holds ids, each standing for the one-hot vector
+                of size D with a 1 at that index (characters, words). The result is the
+                same as for those vectors, but the input product ``x_t @ W_ih.T`` is
+                computed by looking up column ``x_t`` of ``W_ih``, and :meth:`backward`
+                returns no input gradient (``dx`` is ``None``).
 
         Returns:
             The pair ``(out, h_T)``: all hidden states h_1..h_T, ``(T, B, H)``, and the last,
@@ -206,8 +212,12 @@ class RNN:
         """
         p = self.params
         _recurrent.check_params(p, self.input_size, self.hidden_size, 1, self.dtype)
-        x = _recurrent.check_sequence_input(x, self.input_size, self.dtype)
-        T, B, D = x.shape
+        if one_hot:
+            x = _recurrent.check_id_input(x, self.input_size)
+            (T, B), D = x.shape, self.input_size
+        else:
+            x = _recurrent.check_sequence_input(x, self.input_size, self.dtype)
+            T, B, D = x.shape
         H = self.hidden_size
         h0 = _recurrent.check_state("state", state, B, H, self.dtype)
 
@@ -216,7 +226,11 @@ class RNN:
         states = np.empty((T + 1, B, H), dtype=self.dtype)
         states[0] = h0
         # The input part of every pre-activation, for all T steps in one matrix product.
-        np.matmul(x.reshape(T * B, D), p["weight_ih"].T, out=states[1:].reshape(T * B, H))
+        if one_hot:  # a one-hot x_t picks out column x_t of W_ih: a lookup, not a product
+            # The ids were checked, so mode="clip" changes none; it spares take a buffered copy.
+            np.take(p["weight_ih"].T, x, axis=0, out=states[1:], mode="clip")
+        else:
+            np.matmul(x.reshape(T * B, D), p["weight_ih"].T, out=states[1:].reshape(T * B, H))
         states[1:] += p["bias_ih"] + p["bias_hh"]
         # A contiguous copy of W_hh^T: BLAS multiplies by it about 1.5x faster than by the
         # transposed view, and the copy (H x H) is made once, not once per step.
@@ -230,7 +244,7 @@ class RNN:
 
     def backward(
         self, dout: np.ndarray | None, dstate: np.ndarray | None = None
-    ) -> tuple[np.ndarray, np.ndarray]:
+    ) -> tuple[np.ndarray | None, np.ndarray]:
         """Backpropagate through the sequence of the last :meth:`forward` and fill ``grads``.
 
         Args:
@@ -246,7 +260,8 @@ class RNN:
 
         Returns:
             The pair ``(dx, dh0)``: the gradients with respect to the inputs,
-            ``(T, B, D)``, and the initial state, ``(B, H)``. ``self.grads`` is
+            ``(T, B, D)`` (``None`` after a forward with ``one_hot=True``: ids have no
+            gradient), and the initial state, ``(B, H)``. ``self.grads`` is
             overwritten in place.
 
         Raises:
@@ -255,7 +270,8 @@ class RNN:
         """
         _recurrent.require_cache(self._cache, "RNN")
         x, states = self._cache
-        T, B, D = x.shape
+        one_hot = x.ndim == 2  # (T, B) ids from forward(..., one_hot=True)
+        (T, B), D = x.shape[:2], self.input_size
         H = self.hidden_size
         dout = _recurrent.check_dout(dout, T, B, H, self.dtype)
         dh = _recurrent.check_state("dstate", dstate, B, H, self.dtype)
@@ -273,9 +289,13 @@ class RNN:
         # The weights are shared by all steps, so their gradients are sums over t; with the
         # steps stacked as rows, each sum is one large matrix product instead of T small ones.
         da_rows = da.reshape(T * B, H)
-        np.matmul(da_rows.T, x.reshape(T * B, D), out=g["weight_ih"])
+        if one_hot:
+            x_rows = _recurrent.one_hot_rows(x, D, self.dtype)
+        else:
+            x_rows = x.reshape(T * B, D)
+        np.matmul(da_rows.T, x_rows, out=g["weight_ih"])
         np.matmul(da_rows.T, states[:-1].reshape(T * B, H), out=g["weight_hh"])
         da_rows.sum(axis=0, out=g["bias_ih"])
         g["bias_hh"][...] = g["bias_ih"]
-        dx = (da_rows @ p["weight_ih"]).reshape(T, B, D)
+        dx = None if one_hot else (da_rows @ p["weight_ih"]).reshape(T, B, D)
         return dx, dh
