@@ -1,6 +1,8 @@
-"""Time tutor.GRU against torch.nn.GRU: one forward and one backward pass, float32, on the CPU.
+"""Time tutor.RNN or tutor.GRU against torch.nn: one forward and one backward pass, float32, CPU.
 
-Run it by hand (``python benchmarks/bench_gru.py``) or from CI; it is not a test.
+Run it by hand (``python benchmarks/bench_layer.py --cell rnn`` or ``--cell gru``) or
+from CI; it is not a test. (The LSTM has its own script, ``bench_lstm.py``, which
+also measures memory.)
 It prints, for one and for two threads, the median time of each and the median
 of the per-round ratios tutor / torch (below 1.0: tutor is faster).
 
@@ -26,23 +28,32 @@ import time
 
 THREAD_VARIABLES = ["OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"]
 
+#: The layers this script compares: ``--cell`` -> (tutor module, class name); torch's
+#: class has the same name in ``torch.nn``. Both keep a single state h.
+CELLS = {"rnn": ("tutor.rnn", "RNN"), "gru": ("tutor.gru", "GRU")}
 
-def measure(threads: int, T: int, B: int, D: int, H: int, rounds: int, warmup: int) -> dict:
+
+def measure(
+    cell: str, threads: int, T: int, B: int, D: int, H: int, rounds: int, warmup: int
+) -> dict:
     """Time both implementations in this process (the thread variables must already be set)."""
+    import importlib
+
     import numpy as np
     import torch
 
-    from tutor.gru import GRU
+    module, name = CELLS[cell]
+    layer_class = getattr(importlib.import_module(module), name)
 
     torch.set_num_threads(threads)
     rng = np.random.default_rng(0)
-    layer = GRU(D, H, rng=0, dtype=np.float32)
+    layer = layer_class(D, H, rng=0, dtype=np.float32)
     x = rng.normal(size=(T, B, D)).astype(np.float32)
     h0 = rng.normal(size=(B, H)).astype(np.float32)
     dout = rng.normal(size=(T, B, H)).astype(np.float32)
     dstate = rng.normal(size=(B, H)).astype(np.float32)
 
-    ref = torch.nn.GRU(D, H, dtype=torch.float32)
+    ref = getattr(torch.nn, name)(D, H, dtype=torch.float32)
     with torch.no_grad():
         for name, value in layer.params.items():
             getattr(ref, name + "_l0").copy_(torch.from_numpy(value))
@@ -98,6 +109,7 @@ def cpu_name() -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cell", choices=sorted(CELLS), default="rnn")
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--T", type=int, default=100)
     parser.add_argument("--B", type=int, default=32)
@@ -110,20 +122,22 @@ def main() -> None:
     sizes = {"T": args.T, "B": args.B, "D": args.D, "H": args.H}
 
     if args.child:  # one thread setting, already in the environment: print JSON
-        print(json.dumps(measure(args.threads[0], *sizes.values(), args.rounds, args.warmup)))
+        result = measure(args.cell, args.threads[0], *sizes.values(), args.rounds, args.warmup)
+        print(json.dumps(result))
         return
 
     shape = " ".join(f"{name}={value}" for name, value in sizes.items())
+    name = CELLS[args.cell][1]
     print(
-        f"tutor.GRU vs torch.nn.GRU, forward + backward, float32, {shape}; "
+        f"tutor.{name} vs torch.nn.{name}, forward + backward, float32, {shape}; "
         f"{args.rounds} interleaved rounds; {cpu_name()}, {os.cpu_count()} CPUs\n"
     )
     print("| threads | tutor (ms) | torch (ms) | ratio tutor / torch | ratio, middle half |")
     print("|--:|--:|--:|--:|--:|")
     for threads in args.threads:
         env = dict(os.environ, **{name: str(threads) for name in THREAD_VARIABLES})
-        options = [f"--{name}={value}" for name, value in sizes.items()]
-        options += [f"--rounds={args.rounds}", f"--warmup={args.warmup}"]
+        options = [f"--{size}={value}" for size, value in sizes.items()]
+        options += [f"--cell={args.cell}", f"--rounds={args.rounds}", f"--warmup={args.warmup}"]
         command = [sys.executable, __file__, "--child", "--threads", str(threads), *options]
         output = subprocess.run(command, env=env, check=True, capture_output=True, text=True)
         r = json.loads(output.stdout.strip().splitlines()[-1])
