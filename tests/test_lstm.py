@@ -261,22 +261,6 @@ def test_default_state_and_gradients_are_zeros():
     np.testing.assert_array_equal(dx_c, dx_d)
 
 
-def test_backward_twice_gives_the_same_result_and_overwrites_grads():
-    rng = np.random.default_rng(0)
-    layer = LSTM(3, 4, rng=0)
-    layer.forward(rng.normal(size=(5, 2, 3)))
-    dout, dstate = rng.normal(size=(5, 2, 4)), (rng.normal(size=(2, 4)), rng.normal(size=(2, 4)))
-    dx1, (dh1, dc1) = layer.backward(dout, dstate)
-    grads = {name: g.copy() for name, g in layer.grads.items()}
-    arrays = dict(layer.grads)
-    dx2, (dh2, dc2) = layer.backward(dout, dstate)
-    for a, b in [(dx1, dx2), (dh1, dh2), (dc1, dc2)]:
-        np.testing.assert_array_equal(a, b)
-    for name, g in layer.grads.items():
-        np.testing.assert_array_equal(g, grads[name])  # overwritten, not accumulated
-        assert g is arrays[name]  # in place: references held elsewhere stay valid
-
-
 def test_init_is_pytorch_uniform_and_seeded():
     layer = LSTM(5, 16, rng=3)
     assert {name: p.shape for name, p in layer.params.items()} == {

@@ -176,41 +176,6 @@ def test_sequence_layer_equals_step_loop(nonlinearity, shape):
         np.testing.assert_allclose(layer.grads[name], g, rtol=0, atol=1e-12, err_msg=name)
 
 
-def test_default_state_and_gradients_are_zeros():
-    rng = np.random.default_rng(0)
-    layer = RNN(3, 4, rng=0)
-    x, dout = rng.normal(size=(5, 2, 3)), rng.normal(size=(5, 2, 4))
-    out, h_T = layer.forward(x)
-    out0, _ = layer.forward(x, np.zeros((2, 4)))
-    np.testing.assert_array_equal(out, out0)
-    dx_a, dh0_a = layer.backward(dout)
-    dx_b, dh0_b = layer.backward(dout, np.zeros((2, 4)))
-    np.testing.assert_array_equal(dx_a, dx_b)
-    np.testing.assert_array_equal(dh0_a, dh0_b)
-    # dout=None: the loss is on the last state only.
-    dx_c, _ = layer.backward(None, dstate=np.ones((2, 4)))
-    dout_last = np.zeros((5, 2, 4))
-    dout_last[-1] = 1.0
-    dx_d, _ = layer.backward(dout_last)
-    np.testing.assert_array_equal(dx_c, dx_d)
-
-
-def test_backward_twice_gives_the_same_result_and_overwrites_grads():
-    rng = np.random.default_rng(0)
-    layer = RNN(3, 4, rng=0)
-    layer.forward(rng.normal(size=(5, 2, 3)))
-    dout = rng.normal(size=(5, 2, 4))
-    first = layer.backward(dout)
-    grads = {name: g.copy() for name, g in layer.grads.items()}
-    arrays = dict(layer.grads)
-    second = layer.backward(dout)
-    for a, b in zip(first, second, strict=True):
-        np.testing.assert_array_equal(a, b)
-    for name, g in layer.grads.items():
-        np.testing.assert_array_equal(g, grads[name])  # overwritten, not accumulated
-        assert g is arrays[name]  # in place: references held elsewhere stay valid
-
-
 def test_init_is_pytorch_uniform_and_seeded():
     layer = RNN(5, 16, rng=3)
     assert {name: p.shape for name, p in layer.params.items()} == {

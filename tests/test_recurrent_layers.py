@@ -1,8 +1,9 @@
-"""Recurrent layers fed ids with ``one_hot=True``: the same results as one-hot vectors.
+"""Behaviour the three recurrent layers (RNN, LSTM, GRU) share, tested once for all.
 
-``forward(ids, one_hot=True)`` looks up columns of ``weight_ih`` instead of multiplying
-by one-hot vectors (the character model's fast path). The three layers share the
-mechanism, so one parametrised test covers them all.
+The interface of ../shared/DESIGN.md: ``None`` states mean zeros, ``backward`` may be
+called twice and overwrites ``grads`` in place, and ``forward(ids, one_hot=True)``
+looks up columns of ``weight_ih`` instead of multiplying by one-hot vectors (the
+character model's fast path). Each layer's own file tests what is particular to it.
 """
 
 import numpy as np
@@ -73,3 +74,42 @@ def test_one_hot_ids_are_checked(name):
         layer.forward(ids[:0], one_hot=True)
     with pytest.raises(ValueError, match=r"x must hold floating-point numbers"):
         layer.forward(ids)  # ids without one_hot=True are an error, as before
+
+
+@pytest.mark.parametrize("name", ["rnn tanh", "gru"])
+def test_default_state_and_gradients_are_zeros(name):
+    # (The LSTM's pair of states, either of which may be None, is tested in test_lstm.py.)
+    rng = np.random.default_rng(0)
+    layer = LAYERS[name](3, 4)
+    x, dout = rng.normal(size=(5, 2, 3)), rng.normal(size=(5, 2, 4))
+    out, _ = layer.forward(x)
+    out0, _ = layer.forward(x, np.zeros((2, 4)))
+    np.testing.assert_array_equal(out, out0)
+    dx_a, dh0_a = layer.backward(dout)
+    dx_b, dh0_b = layer.backward(dout, np.zeros((2, 4)))
+    np.testing.assert_array_equal(dx_a, dx_b)
+    np.testing.assert_array_equal(dh0_a, dh0_b)
+    # dout=None: the loss is on the last state only.
+    dx_c, dh0_c = layer.backward(None, dstate=np.ones((2, 4)))
+    dout_last = np.zeros((5, 2, 4))
+    dout_last[-1] = 1.0
+    dx_d, dh0_d = layer.backward(dout_last)
+    np.testing.assert_array_equal(dx_c, dx_d)
+    np.testing.assert_array_equal(dh0_c, dh0_d)
+
+
+@pytest.mark.parametrize("name", ["rnn tanh", "lstm", "gru"])
+def test_backward_twice_gives_the_same_result_and_overwrites_grads(name):
+    rng = np.random.default_rng(0)
+    layer = LAYERS[name](3, 4)
+    layer.forward(rng.normal(size=(5, 2, 3)))
+    dout, dstate = rng.normal(size=(5, 2, 4)), random_state(layer, rng, 2, 4)
+    dx1, dstart1 = layer.backward(dout, dstate)
+    grads = {key: g.copy() for key, g in layer.grads.items()}
+    arrays = dict(layer.grads)
+    dx2, dstart2 = layer.backward(dout, dstate)
+    np.testing.assert_array_equal(dx1, dx2)
+    np.testing.assert_array_equal(np.array(dstart1), np.array(dstart2))
+    for key, g in layer.grads.items():
+        np.testing.assert_array_equal(g, grads[key])  # overwritten, not accumulated
+        assert g is arrays[key]  # in place: references held elsewhere stay valid
