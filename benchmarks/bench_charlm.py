@@ -40,7 +40,7 @@ REFERENCE = "min-char-rnn loop, H=100"
 
 
 def configurations(hidden: list[int], batch: int, seq_len: int) -> dict:
-    """Name -> a function that makes the training state and returns ``(step, chars per step)``."""
+    """Name -> a function that makes the training state: ``(step, chars per step, parameters)``."""
     import numpy as np
 
     from tutor.charlm import CharLM, minchar_init, minchar_loss_and_grads
@@ -51,6 +51,9 @@ def configurations(hidden: list[int], batch: int, seq_len: int) -> dict:
     vocab = Vocabulary.from_text(text)
     ids = vocab.encode(text)
     K = len(vocab)
+
+    def count(params: dict) -> int:
+        return sum(value.size for value in params.values())
 
     def batched(cell: str, H: int, dtype) -> tuple:
         model = CharLM(K, H, cell, rng=0, dtype=dtype, vocab=vocab)
@@ -65,7 +68,7 @@ def configurations(hidden: list[int], batch: int, seq_len: int) -> dict:
             optimizer.step(grads)
             position["i"] += 1
 
-        return step, batch * seq_len
+        return step, batch * seq_len, count(model.params)
 
     def minchar(H: int) -> tuple:
         params = minchar_init(K, H, rng=0)
@@ -86,7 +89,7 @@ def configurations(hidden: list[int], batch: int, seq_len: int) -> dict:
                 value -= 0.1 * g / np.sqrt(memory[name] + 1e-8)
             position["p"] = p + 25
 
-        return step, 25
+        return step, 25, count(params)
 
     made = {}
     for cell, label in (("lstm", "LSTM"), ("rnn", "simple RNN")):
@@ -110,13 +113,13 @@ def measure(hidden: list[int], batch: int, seq_len: int, rounds: int, seconds: f
     import numpy as np
 
     made = {name: make() for name, make in configurations(hidden, batch, seq_len).items()}
-    for step, _ in made.values():  # warm up: first calls allocate and fill caches
+    for step, _, _ in made.values():  # warm up: first calls allocate and fill caches
         for _ in range(3):
             step()
     wall = {name: [] for name in made}
     cpu = {name: [] for name in made}
     for _ in range(rounds):
-        for name, (step, chars) in made.items():
+        for name, (step, chars, _) in made.items():
             n, w0, c0 = 0, time.perf_counter(), time.process_time()
             while time.perf_counter() - w0 < seconds:  # about `seconds` of work per round
                 step()
@@ -129,6 +132,7 @@ def measure(hidden: list[int], batch: int, seq_len: int, rounds: int, seconds: f
         ratios_wall = [a / b for a, b in zip(wall[name], wall[REFERENCE])]
         ratios_cpu = [a / b for a, b in zip(cpu[name], cpu[REFERENCE])]
         result["configurations"][name] = {
+            "parameters": made[name][2],
             "wall": statistics.median(wall[name]),
             "cpu": statistics.median(cpu[name]),
             "ratio_wall": statistics.median(ratios_wall),
@@ -152,7 +156,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     parser.add_argument(
-        "--hidden", type=int, nargs="+", default=[128, 100, 64], help="H of the batched models"
+        "--hidden", type=int, nargs="+", default=[128, 100, 80, 64], help="H of the batched models"
     )
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--seq-len", type=int, default=50)
@@ -186,14 +190,14 @@ def main() -> None:
         r = json.loads(output.stdout.strip().splitlines()[-1])
         print(f"{threads} BLAS thread{'s' if threads > 1 else ''}:\n")
         print(
-            "| configuration | chars/s (wall) | chars/s (CPU) "
+            "| configuration | parameters | chars/s (wall) | chars/s (CPU) "
             "| x reference (wall) | x reference (CPU) |"
         )
-        print("|:--|--:|--:|--:|--:|")
+        print("|:--|--:|--:|--:|--:|--:|")
         for name, c in r["configurations"].items():
             print(
-                f"| {name} | {c['wall']:,.0f} | {c['cpu']:,.0f} | {c['ratio_wall']:.1f} "
-                f"| {c['ratio_cpu']:.1f} |"
+                f"| {name} | {c['parameters']:,} | {c['wall']:,.0f} | {c['cpu']:,.0f} "
+                f"| {c['ratio_wall']:.1f} | {c['ratio_cpu']:.1f} |"
             )
         print()
     print(

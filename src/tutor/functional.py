@@ -140,14 +140,22 @@ def softmax_cross_entropy(
         ``logits``.
     """
     logits, targets, weights, count = _check_classes(logits, targets, mask)
-    targets = np.where(weights > 0, targets, 0)  # masked entries: any valid index will do
-    picked = targets[..., None]  # (..., 1): the target's position along the class axis
-    log_p = log_softmax(logits)
-    nll = -np.take_along_axis(log_p, picked, axis=-1)[..., 0]  # -log p[target], (...)
-    onehot = np.zeros_like(log_p)
-    np.put_along_axis(onehot, picked, 1, axis=-1)
-    dlogits = (np.exp(log_p) - onehot) * (weights / count)[..., None]  # (p - onehot) / N
-    return float((nll * weights).sum() / count), dlogits
+    n_classes = logits.shape[-1]
+    rows = logits.reshape(-1, n_classes)  # (N, C): one row per prediction
+    # Masked entries may hold any target; any valid index will do, since their weight is 0.
+    picked = np.where(weights > 0, targets, 0).reshape(-1)
+    n = np.arange(rows.shape[0])
+    # log p_k = (z_k - m) - log sum_j exp(z_j - m), with m the row's largest entry (as in
+    # log_softmax), so every exponential is at most 1 and the sum at least 1.
+    shifted = rows - rows.max(axis=1, keepdims=True)
+    p = np.exp(shifted)
+    total = p.sum(axis=1)
+    nll = np.log(total) - shifted[n, picked]  # -log p[target], (N,)
+    # The gradient, (p - onehot(target)) / N, computed in place in the array of p.
+    p /= total[:, None]
+    p[n, picked] -= 1
+    p *= (weights.reshape(-1) / count)[:, None]
+    return float((nll * weights.reshape(-1)).sum() / count), p.reshape(logits.shape)
 
 
 def sigmoid_cross_entropy(

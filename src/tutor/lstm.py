@@ -369,11 +369,12 @@ class LSTM:
         shift = 1.0 - scale
         # The input part of every pre-activation, for all T steps in one matrix product.
         if one_hot:  # a one-hot x_t picks out column x_t of W_ih: a lookup, not a product
+            table = W_ih.T + bias  # (D, 4H): row k is the input part for id k, bias included
             # The ids were checked, so mode="clip" changes none; it spares take a buffered copy.
-            np.take(W_ih.T, x, axis=0, out=gates, mode="clip")
+            np.take(table, x, axis=0, out=gates, mode="clip")
         else:
             np.matmul(x.reshape(T * B, D), W_ih.T, out=gates.reshape(T * B, GATES * H))
-        gates += bias
+            gates += bias
         recurrent = np.empty((B, GATES * H), dtype=self.dtype)
         written = np.empty((B, H), dtype=self.dtype)
         for t in range(T):  # the recurrence: one (B, H) @ (H, 4H) product per step

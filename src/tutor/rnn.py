@@ -226,12 +226,14 @@ class RNN:
         states = np.empty((T + 1, B, H), dtype=self.dtype)
         states[0] = h0
         # The input part of every pre-activation, for all T steps in one matrix product.
+        bias = p["bias_ih"] + p["bias_hh"]
         if one_hot:  # a one-hot x_t picks out column x_t of W_ih: a lookup, not a product
+            table = p["weight_ih"].T + bias  # (D, H): row k is the input part for id k
             # The ids were checked, so mode="clip" changes none; it spares take a buffered copy.
-            np.take(p["weight_ih"].T, x, axis=0, out=states[1:], mode="clip")
+            np.take(table, x, axis=0, out=states[1:], mode="clip")
         else:
             np.matmul(x.reshape(T * B, D), p["weight_ih"].T, out=states[1:].reshape(T * B, H))
-        states[1:] += p["bias_ih"] + p["bias_hh"]
+            states[1:] += bias
         # A contiguous copy of W_hh^T: BLAS multiplies by it about 1.5x faster than by the
         # transposed view, and the copy (H x H) is made once, not once per step.
         W_hh_T = np.ascontiguousarray(p["weight_hh"].T)
