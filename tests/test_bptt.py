@@ -8,6 +8,8 @@ import pytest
 from tutor.bptt import bptt_windows, full_bptt, truncated_bptt
 from tutor.feedforward import Dense, named_parameters
 from tutor.functional import mse, softmax_cross_entropy
+from tutor.gru import GRU
+from tutor.lstm import LSTM
 from tutor.optim import SGD, Adam
 from tutor.rnn import RNN
 
@@ -24,6 +26,21 @@ class Recorder:
 
 def make_model(D=3, H=5, K=2, seed=0):
     return RNN(D, H, rng=seed), Dense(H, K, seed + 1)
+
+
+# truncated_bptt works with any of the package's layers; the LSTM carries a pair (h, c).
+LAYERS = {
+    "rnn": lambda D, H: RNN(D, H, rng=0),
+    "lstm": lambda D, H: LSTM(D, H, rng=0, forget_bias=1.0),
+    "gru": lambda D, H: GRU(D, H, rng=0, update_bias=1.0),
+}
+
+
+def random_state(layer, rng, B, H):
+    """A random state of the layer's kind: h, or the pair (h, c) for the LSTM."""
+    if isinstance(layer, LSTM):
+        return rng.normal(size=(B, H)), rng.normal(size=(B, H))
+    return rng.normal(size=(B, H))
 
 
 def regression_stream(N=12, B=2, D=3, K=2, seed=0):
@@ -70,12 +87,16 @@ def test_window_errors(args, match):
 # --- truncated BPTT against full BPTT ---------------------------------------------------------
 
 
-def test_one_window_is_full_bptt():
+@pytest.mark.parametrize("kind", sorted(LAYERS))
+def test_one_window_is_full_bptt(kind):
     x, y = regression_stream()
-    layer, readout = make_model()
-    loss, grads = full_bptt(layer, readout, x, y, loss_fn=mse)
+    layer, readout = LAYERS[kind](3, 5), Dense(5, 2, 1)
+    state = random_state(layer, np.random.default_rng(5), 2, 5)
+    loss, grads = full_bptt(layer, readout, x, y, loss_fn=mse, state=state)
     recorder = Recorder()
-    history = truncated_bptt(layer, readout, x, y, loss_fn=mse, optimizer=recorder, k1=len(x))
+    history = truncated_bptt(
+        layer, readout, x, y, loss_fn=mse, optimizer=recorder, k1=len(x), state=state
+    )
     assert history.shape == (1,)
     assert history[0] == pytest.approx(loss, abs=1e-15)
     (recorded,) = recorder.steps
@@ -86,18 +107,19 @@ def test_one_window_is_full_bptt():
         np.testing.assert_allclose(recorded[name], g, rtol=0, atol=1e-15, err_msg=name)
 
 
+@pytest.mark.parametrize("kind", sorted(LAYERS))
 @pytest.mark.parametrize(("k1", "k2"), [(4, None), (5, None), (3, 7), (2, 5), (1, 1)])
-def test_state_is_carried_across_windows(k1, k2):
+def test_state_is_carried_across_windows(kind, k1, k2):
     # With the weights frozen, the losses of the windows are the losses of the same steps in
-    # one forward pass over the whole stream: each window starts from the right state.
-    # (Starting each window from zeros instead would change them.)
+    # one forward pass over the whole stream: each window starts from the right state, (h, c)
+    # for the LSTM. (Starting each window from zeros instead would change them.)
     x, y = regression_stream(N=13)
-    layer, readout = make_model()
-    h0 = np.random.default_rng(5).normal(size=(2, 5))
+    layer, readout = LAYERS[kind](3, 5), Dense(5, 2, 1)
+    state = random_state(layer, np.random.default_rng(5), 2, 5)
     history = truncated_bptt(
-        layer, readout, x, y, loss_fn=mse, optimizer=Recorder(), k1=k1, k2=k2, state=h0
+        layer, readout, x, y, loss_fn=mse, optimizer=Recorder(), k1=k1, k2=k2, state=state
     )
-    out, _ = layer.forward(x, h0)
+    out, _ = layer.forward(x, state)
     predictions = readout.forward(out)
     expected = [
         mse(predictions[first:stop], y[first:stop])[0]
@@ -184,6 +206,35 @@ def test_delayed_recall_needs_a_window_longer_than_the_delay():
     assert recall_accuracy(k1=4) > 0.95
     assert recall_accuracy(k1=1, k2=4) > 0.95  # every step, backprop 4: the same window length
     assert recall_accuracy(k1=2) < 0.6
+
+
+@pytest.mark.parametrize(
+    ("make", "accuracy"),
+    [
+        # Chance is 0.25. Measured over 10 runs (seeds 0-4, learning rates 0.03 and 0.05):
+        # the LSTM reached 0.996-0.999, the GRU 0.998-0.999, the loss falling 1000-fold or more.
+        (lambda: (LSTM(4, 16, rng=0, forget_bias=1.0), Dense(16, 4, 1)), 0.95),
+        (lambda: (GRU(4, 16, rng=0), Dense(16, 4, 0)), 0.95),
+    ],
+    ids=["lstm", "gru"],
+)
+def test_gated_layers_learn_delayed_recall(make, accuracy):
+    # Recall the symbol seen 2 steps back, trained in windows of 4 steps: a tiny sanity check
+    # that the gated layers learn through truncated_bptt.
+    def stream(rng, n_steps, batch, delay=2, symbols=4):
+        s = rng.integers(0, symbols, size=(n_steps + delay, batch))
+        return np.eye(symbols)[s[delay:]], s[:-delay]
+
+    x, y = stream(np.random.default_rng(0), 1000, 32)
+    layer, readout = make()
+    optimizer = Adam(named_parameters({"rnn": layer, "readout": readout}), lr=0.03)
+    history = truncated_bptt(
+        layer, readout, x, y, loss_fn=softmax_cross_entropy, optimizer=optimizer, k1=4
+    )
+    assert history[-10:].mean() < 0.1 * history[:10].mean()
+    x_test, y_test = stream(np.random.default_rng(99), 1000, 1)
+    out, _ = layer.forward(x_test)
+    assert np.mean(readout.forward(out).argmax(axis=-1) == y_test) > accuracy
 
 
 def test_training_is_deterministic_and_reduces_the_loss():

@@ -1,9 +1,11 @@
 """Behaviour the three recurrent layers (RNN, LSTM, GRU) share, tested once for all.
 
-The interface of ../shared/DESIGN.md: ``None`` states mean zeros, ``backward`` may be
-called twice and overwrites ``grads`` in place, and ``forward(ids, one_hot=True)``
-looks up columns of ``weight_ih`` instead of multiplying by one-hot vectors (the
-character model's fast path). Each layer's own file tests what is particular to it.
+The interface of ../shared/DESIGN.md: PyTorch's initialisation and parameter shapes,
+float32 kept throughout, read-only outputs and untouched inputs, ``None`` states meaning
+zeros, ``backward`` callable twice and overwriting ``grads`` in place, a clear error for
+``backward`` before ``forward``, and ``forward(ids, one_hot=True)`` looking up columns of
+``weight_ih`` instead of multiplying by one-hot vectors (the character model's fast path).
+Each layer's own file tests what is particular to it.
 """
 
 import numpy as np
@@ -13,15 +15,20 @@ from tutor.gru import GRU
 from tutor.lstm import LSTM
 from tutor.rnn import RNN
 
+pytestmark = pytest.mark.filterwarnings("error")  # no overflow or invalid-value warnings
+
+# Each maker takes (D, H) and any further keyword (such as dtype); the weights come from seed 0.
 LAYERS = {
-    "rnn tanh": lambda D, H: RNN(D, H, rng=0),
-    "rnn sigmoid": lambda D, H: RNN(D, H, nonlinearity="sigmoid", rng=0),
-    "lstm": lambda D, H: LSTM(D, H, rng=0),
-    "lstm forget_bias=1": lambda D, H: LSTM(D, H, rng=0, forget_bias=1.0),
-    "lstm 1997 cell": lambda D, H: LSTM(D, H, rng=0, forget_gate=False),
-    "gru": lambda D, H: GRU(D, H, rng=0),
-    "gru update_bias=1": lambda D, H: GRU(D, H, rng=0, update_bias=1.0),
+    "rnn tanh": lambda D, H, **kw: RNN(D, H, rng=0, **kw),
+    "rnn sigmoid": lambda D, H, **kw: RNN(D, H, nonlinearity="sigmoid", rng=0, **kw),
+    "lstm": lambda D, H, **kw: LSTM(D, H, rng=0, **kw),
+    "lstm forget_bias=1": lambda D, H, **kw: LSTM(D, H, rng=0, forget_bias=1.0, **kw),
+    "lstm 1997 cell": lambda D, H, **kw: LSTM(D, H, rng=0, forget_gate=False, **kw),
+    "gru": lambda D, H, **kw: GRU(D, H, rng=0, **kw),
+    "gru update_bias=1": lambda D, H, **kw: GRU(D, H, rng=0, update_bias=1.0, **kw),
 }
+GATES = {RNN: 1, LSTM: 4, GRU: 3}  # blocks of rows in the weights
+NAMES = {"weight_ih", "weight_hh", "bias_ih", "bias_hh"}
 
 
 def random_state(layer, rng, B, H):
@@ -29,6 +36,89 @@ def random_state(layer, rng, B, H):
     if isinstance(layer, LSTM):
         return rng.normal(size=(B, H)), rng.normal(size=(B, H))
     return rng.normal(size=(B, H))
+
+
+def arrays_of(state):
+    """The arrays of a state or state gradient: [h], or [h, c] for the LSTM's pair."""
+    return list(state) if isinstance(state, tuple) else [state]
+
+
+def like(state, make):
+    """A state of the same kind as ``state``, each array replaced by ``make(array)``."""
+    return tuple(map(make, state)) if isinstance(state, tuple) else make(state)
+
+
+@pytest.mark.parametrize("cls", [RNN, LSTM, GRU])
+def test_init_is_pytorch_uniform_and_seeded(cls):
+    layer, G = cls(5, 16, rng=3), GATES[cls]
+    assert {name: p.shape for name, p in layer.params.items()} == {
+        "weight_ih": (G * 16, 5),
+        "weight_hh": (G * 16, 16),
+        "bias_ih": (G * 16,),
+        "bias_hh": (G * 16,),
+    }
+    for p in layer.params.values():
+        assert p.dtype == np.float64
+        assert np.abs(p).max() <= 0.25  # 1 / sqrt(16)
+        assert np.abs(p).max() > 0.2  # the full range is used
+    again = cls(5, 16, rng=np.random.default_rng(3))
+    for name, p in layer.params.items():
+        np.testing.assert_array_equal(p, again.params[name])
+    assert set(layer.grads) == set(layer.params) == NAMES
+
+
+@pytest.mark.parametrize("name", sorted(LAYERS))
+def test_float32_stays_float32_and_agrees_with_float64(name):
+    rng = np.random.default_rng(0)
+    layer = LAYERS[name](3, 4, dtype=np.float32)
+    x = rng.normal(size=(5, 2, 3)).astype(np.float32)
+    state = like(random_state(layer, rng, 2, 4), lambda a: a.astype(np.float32))
+    out, last = layer.forward(x, state)
+    dx, dstart = layer.backward(np.ones_like(out), like(last, np.ones_like))
+    arrays = [out, *arrays_of(last), dx, *arrays_of(dstart), *layer._cache]
+    arrays += [*layer.params.values(), *layer.grads.values()]
+    assert all(a.dtype == np.float32 for a in arrays), [a.dtype for a in arrays]
+
+    ref = LAYERS[name](3, 4)  # the same draws, in float64
+    ref.params = {key: p.astype(np.float64) for key, p in layer.params.items()}
+    ref_out, ref_last = ref.forward(x.astype(np.float64), like(state, lambda a: a.astype(float)))
+    ref_dx, ref_dstart = ref.backward(np.ones(out.shape), like(ref_last, np.ones_like))
+    np.testing.assert_allclose(out, ref_out, rtol=0, atol=1e-5)
+    np.testing.assert_allclose(np.array(last), np.array(ref_last), rtol=0, atol=1e-5)
+    np.testing.assert_allclose(dx, ref_dx, rtol=0, atol=1e-4)
+    np.testing.assert_allclose(np.array(dstart), np.array(ref_dstart), rtol=0, atol=1e-4)
+    for key, g in ref.grads.items():
+        np.testing.assert_allclose(layer.grads[key], g, rtol=0, atol=1e-4, err_msg=key)
+
+
+@pytest.mark.parametrize("name", ["rnn tanh", "lstm", "gru"])
+def test_outputs_are_read_only_and_inputs_untouched(name):
+    rng = np.random.default_rng(0)
+    layer = LAYERS[name](3, 4)
+    x, state = rng.normal(size=(5, 2, 3)), random_state(layer, rng, 2, 4)
+    inputs = [x, *arrays_of(state), *layer.params.values()]
+    copies = [a.copy() for a in inputs]
+    out, last = layer.forward(x, state)
+    for array in [out, *arrays_of(last)]:
+        with pytest.raises(ValueError, match="read-only"):
+            array[0] = 0.0
+    dout, dlast = np.ones((5, 2, 4)), like(last, np.ones_like)
+    layer.backward(dout, dlast)
+    for array, copy in zip(inputs, copies):
+        np.testing.assert_array_equal(array, copy)
+    for array in [dout, *arrays_of(dlast)]:
+        np.testing.assert_array_equal(array, 1.0)
+    # The last state feeds the next call, as in truncated BPTT.
+    out2, _ = layer.forward(x, last)
+    assert out2.shape == out.shape
+    np.testing.assert_array_equal(out[-1], arrays_of(last)[0])  # the first call's arrays stay
+
+
+@pytest.mark.parametrize("cls", [RNN, LSTM, GRU])
+def test_backward_before_forward(cls):
+    name = cls.__name__
+    with pytest.raises(RuntimeError, match=rf"{name}.backward was called before {name}.forward"):
+        cls(3, 4, rng=0).backward(np.zeros((5, 2, 4)))
 
 
 @pytest.mark.parametrize("name", sorted(LAYERS))
@@ -113,3 +203,39 @@ def test_backward_twice_gives_the_same_result_and_overwrites_grads(name):
     for key, g in layer.grads.items():
         np.testing.assert_array_equal(g, grads[key])  # overwritten, not accumulated
         assert g is arrays[key]  # in place: references held elsewhere stay valid
+
+
+# The layers check their input x with the same function, so the same messages.
+@pytest.mark.parametrize("cls", [RNN, LSTM, GRU])
+@pytest.mark.parametrize(
+    ("x", "match"),
+    [
+        (
+            np.zeros((5, 3)),
+            r"x must have 3 axes \(shape \(T, B, D\)\); got 2 axes with shape "
+            r"\(5, 3\)\. .*pass x\[:, None, :\]",
+        ),
+        (np.zeros((2, 5, 3, 1)), r"x must have 3 axes .*x\.transpose\(1, 0, 2\)"),
+        (
+            np.zeros((5, 2, 4)),
+            r"x must have shape \(T, B, D\) = \(\?, \?, 3\); got shape "
+            r"\(5, 2, 4\)\. The last axis holds the D = 3 input features",
+        ),
+        (np.zeros((5, 3, 2)), r"got shape \(5, 3, 2\).*is it transposed\?"),
+        (
+            np.zeros((5, 2, 3), dtype=np.float32),
+            r"x must have dtype float64 \(the layer's dtype"
+            r"\); got float32. Convert it with x\.astype",
+        ),
+        (np.zeros((5, 2, 3), dtype=np.int64), r"x must hold floating-point numbers"),
+        (np.zeros((0, 2, 3)), r"x must hold at least one time step and one sequence"),
+        (np.full((5, 2, 3), np.nan), r"x holds a non-finite value \(nan\) at index \(0, 0, 0\)"),
+        (
+            np.where(np.arange(30).reshape(5, 2, 3) == 7, np.inf, 0.0),
+            r"x holds a non-finite value \(inf\) at index \(1, 0, 1\)",
+        ),
+    ],
+)
+def test_bad_inputs(cls, x, match):
+    with pytest.raises(ValueError, match=match):
+        cls(3, 4, rng=0).forward(x)
