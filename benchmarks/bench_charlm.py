@@ -29,13 +29,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
-import subprocess
-import sys
 import time
 
-THREAD_VARIABLES = ["OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"]
+from harness import cpu_name, run_child
+
 REFERENCE = "min-char-rnn loop, H=100"
 
 
@@ -141,17 +139,6 @@ def measure(hidden: list[int], batch: int, seq_len: int, rounds: int, seconds: f
     return result
 
 
-def cpu_name() -> str:
-    try:
-        with open("/proc/cpuinfo") as file:
-            for line in file:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, nargs="+", default=[1, 2])
@@ -178,16 +165,12 @@ def main() -> None:
         f"{args.seconds:g} s each; {cpu_name()}, {os.cpu_count()} CPUs; "
         f"load average before: {', '.join(f'{x:.1f}' for x in os.getloadavg())}\n"
     )
+    child_options = [
+        "--hidden", *map(str, args.hidden), f"--batch={args.batch}",
+        f"--seq-len={args.seq_len}", f"--rounds={args.rounds}", f"--seconds={args.seconds}",
+    ]  # fmt: skip
     for threads in args.threads:
-        env = dict(os.environ, **{name: str(threads) for name in THREAD_VARIABLES})
-        env["TUTOR_PROGRESS"] = "0"
-        command = [
-            sys.executable, __file__, "--child", "--threads", str(threads),
-            "--hidden", *map(str, args.hidden), f"--batch={args.batch}",
-            f"--seq-len={args.seq_len}", f"--rounds={args.rounds}", f"--seconds={args.seconds}",
-        ]  # fmt: skip
-        output = subprocess.run(command, env=env, check=True, capture_output=True, text=True)
-        r = json.loads(output.stdout.strip().splitlines()[-1])
+        (r,) = run_child(__file__, threads, child_options)
         print(f"{threads} BLAS thread{'s' if threads > 1 else ''}:\n")
         print(
             "| configuration | parameters | chars/s (wall) | chars/s (CPU) "

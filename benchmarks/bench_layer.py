@@ -20,13 +20,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
-import statistics
-import subprocess
-import sys
-import time
 
-THREAD_VARIABLES = ["OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"]
+from harness import cpu_name, run_child, time_in_alternation
 
 #: The layers this script compares: ``--cell`` -> (tutor module, class name); torch's
 #: class has the same name in ``torch.nn``. Both keep a single state h.
@@ -71,40 +66,12 @@ def measure(
         out, h_T = ref(tx, th0)
         torch.autograd.backward([out, h_T], [tdout, tdstate])
 
-    def seconds(fn):
-        start = time.perf_counter()
-        fn()
-        return time.perf_counter() - start
-
-    for _ in range(warmup):
-        run_tutor()
-        run_torch()
-    times = {"tutor": [], "torch": []}
-    for _ in range(rounds):
-        times["tutor"].append(seconds(run_tutor))
-        times["torch"].append(seconds(run_torch))
-    ratios = [a / b for a, b in zip(times["tutor"], times["torch"], strict=True)]
     return {
         "threads": threads,
-        "tutor_ms": 1e3 * statistics.median(times["tutor"]),
-        "torch_ms": 1e3 * statistics.median(times["torch"]),
-        "ratio": statistics.median(ratios),
-        "ratio_q1_q3": statistics.quantiles(ratios, n=4)[::2],
+        **time_in_alternation(run_tutor, run_torch, rounds, warmup),
         "numpy": np.__version__,
         "torch": torch.__version__,
     }
-
-
-def cpu_name() -> str:
-    """The CPU's model name (Linux), else what the platform module knows."""
-    try:
-        with open("/proc/cpuinfo") as cpuinfo:
-            for line in cpuinfo:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def main() -> None:
@@ -134,13 +101,10 @@ def main() -> None:
     )
     print("| threads | tutor (ms) | torch (ms) | ratio tutor / torch | ratio, middle half |")
     print("|--:|--:|--:|--:|--:|")
+    options = [f"--{size}={value}" for size, value in sizes.items()]
+    options += [f"--cell={args.cell}", f"--rounds={args.rounds}", f"--warmup={args.warmup}"]
     for threads in args.threads:
-        env = dict(os.environ, **{name: str(threads) for name in THREAD_VARIABLES})
-        options = [f"--{size}={value}" for size, value in sizes.items()]
-        options += [f"--cell={args.cell}", f"--rounds={args.rounds}", f"--warmup={args.warmup}"]
-        command = [sys.executable, __file__, "--child", "--threads", str(threads), *options]
-        output = subprocess.run(command, env=env, check=True, capture_output=True, text=True)
-        r = json.loads(output.stdout.strip().splitlines()[-1])
+        (r,) = run_child(__file__, threads, options)
         q1, q3 = r["ratio_q1_q3"]
         print(
             f"| {threads} | {r['tutor_ms']:.2f} | {r['torch_ms']:.2f} | {r['ratio']:.2f} "

@@ -32,13 +32,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
-import statistics
-import subprocess
-import sys
-import time
 
-THREAD_VARIABLES = ["OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"]
+from harness import cpu_name, run_child, time_in_alternation
+
 SHAPES = [  # (T, B, D, H): the reference shape first, then one change at a time
     (100, 32, 32, 128),
     (100, 1, 32, 128),
@@ -97,26 +93,10 @@ def measure(threads: int, shape: tuple[int, int, int, int], rounds: int, warmup:
         out, (h_T, c_T) = ref(tx, (th0, tc0))
         torch.autograd.backward([out, h_T, c_T], tgrads)
 
-    def seconds(fn):
-        start = time.perf_counter()
-        fn()
-        return time.perf_counter() - start
-
-    for _ in range(warmup):
-        run_tutor()
-        run_torch()
-    times = {"tutor": [], "torch": []}
-    for _ in range(rounds):
-        times["tutor"].append(seconds(run_tutor))
-        times["torch"].append(seconds(run_torch))
-    ratios = [a / b for a, b in zip(times["tutor"], times["torch"], strict=True)]
     return {
         "shape": shape,
         "threads": threads,
-        "tutor_ms": 1e3 * statistics.median(times["tutor"]),
-        "torch_ms": 1e3 * statistics.median(times["torch"]),
-        "ratio": statistics.median(ratios),
-        "ratio_q1_q3": statistics.quantiles(ratios, n=4)[::2],
+        **time_in_alternation(run_tutor, run_torch, rounds, warmup),
         "numpy": np.__version__,
         "torch": torch.__version__,
     }
@@ -168,31 +148,6 @@ def measure_memory(shape: tuple[int, int, int, int]) -> dict:
     }
 
 
-def cpu_name() -> str:
-    """The CPU's model name (Linux), else what the platform module knows."""
-    try:
-        with open("/proc/cpuinfo") as cpuinfo:
-            for line in cpuinfo:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def child(command: list[str], threads: int) -> list[dict]:
-    """Run this script with ``command`` in a child process with ``threads`` BLAS threads."""
-    env = dict(os.environ, **{name: str(threads) for name in THREAD_VARIABLES})
-    output = subprocess.run(
-        [sys.executable, __file__, "--child", "--threads", str(threads), *command],
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return [json.loads(line) for line in output.stdout.splitlines() if line.startswith("{")]
-
-
 def parse_shape(text: str) -> tuple[int, int, int, int]:
     sizes = tuple(int(n) for n in text.split(","))
     if len(sizes) != 4:
@@ -229,7 +184,7 @@ def main() -> None:
     print("|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
     options = ["--shapes", *(",".join(map(str, s)) for s in args.shapes)]
     options += [f"--rounds={args.rounds}", f"--warmup={args.warmup}"]
-    results = {threads: child(options, threads) for threads in args.threads}
+    results = {threads: run_child(__file__, threads, options) for threads in args.threads}
     for i, shape in enumerate(args.shapes):
         for threads in args.threads:
             r = results[threads][i]
@@ -246,7 +201,7 @@ def main() -> None:
     if args.no_memory:
         return
 
-    (m,) = child(["--memory-only"], 1)
+    (m,) = run_child(__file__, 1, ["--memory-only"])
     mb = 1e-6
     print(
         "\nMemory kept between forward and backward, float32, T={}, B={}, D={}, H={}:\n".format(
