@@ -171,27 +171,6 @@ def test_step_shape_errors():
 # --- the sequence layer ----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("forget_gate", [True, False])
-@FEW
-@given(T=small, B=small, D=small, H=small, seed=st.integers(0, 2**16))
-def test_sequence_backward_gradcheck(forget_gate, T, B, D, H, seed):
-    rng = np.random.default_rng(seed)
-    layer = LSTM(D, H, rng=rng, forget_gate=forget_gate, forget_bias=0.5 * forget_gate)
-    x, h0, c0 = rng.normal(size=(T, B, D)), rng.normal(size=(B, H)), rng.normal(size=(B, H))
-    R, S, Q = rng.normal(size=(T, B, H)), rng.normal(size=(B, H)), rng.normal(size=(B, H))
-
-    def loss():  # a loss on every output and, separately, on the last h and the last c
-        out, (h_T, c_T) = layer.forward(x, (h0, c0))
-        return np.sum(out * R) + np.sum(h_T * S) + np.sum(c_T * Q)
-
-    loss()
-    dx, (dh0, dc0) = layer.backward(R, dstate=(S, Q))
-    params = {**layer.params, "x": x, "h0": h0, "c0": c0}
-    grads = {**layer.grads, "x": dx, "h0": dh0, "c0": dc0}
-    errors = gradcheck(loss, params, {name: g.copy() for name, g in grads.items()}, eps=1e-5)
-    assert max(errors.values()) < 1e-6, errors
-
-
 @pytest.mark.parametrize("which", ["h", "c"])
 def test_gradcheck_with_a_loss_on_one_half_of_the_last_state(which):
     # dstate = (S, None) or (None, Q): the missing half is zeros.

@@ -10,25 +10,30 @@ Each layer's own file tests what is particular to it.
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from tutor.gradcheck import gradcheck
 from tutor.gru import GRU
 from tutor.lstm import LSTM
 from tutor.rnn import RNN
 
 pytestmark = pytest.mark.filterwarnings("error")  # no overflow or invalid-value warnings
 
-# Each maker takes (D, H) and any further keyword (such as dtype); the weights come from seed 0.
+# Each maker takes (D, H) and any further keyword (rng, dtype); the weights come from seed 0
+# unless rng says otherwise.
 LAYERS = {
-    "rnn tanh": lambda D, H, **kw: RNN(D, H, rng=0, **kw),
-    "rnn sigmoid": lambda D, H, **kw: RNN(D, H, nonlinearity="sigmoid", rng=0, **kw),
-    "lstm": lambda D, H, **kw: LSTM(D, H, rng=0, **kw),
-    "lstm forget_bias=1": lambda D, H, **kw: LSTM(D, H, rng=0, forget_bias=1.0, **kw),
-    "lstm 1997 cell": lambda D, H, **kw: LSTM(D, H, rng=0, forget_gate=False, **kw),
-    "gru": lambda D, H, **kw: GRU(D, H, rng=0, **kw),
-    "gru update_bias=1": lambda D, H, **kw: GRU(D, H, rng=0, update_bias=1.0, **kw),
+    "rnn tanh": lambda D, H, rng=0, **kw: RNN(D, H, rng=rng, **kw),
+    "rnn sigmoid": lambda D, H, rng=0, **kw: RNN(D, H, nonlinearity="sigmoid", rng=rng, **kw),
+    "lstm": lambda D, H, rng=0, **kw: LSTM(D, H, rng=rng, **kw),
+    "lstm forget_bias=1": lambda D, H, rng=0, **kw: LSTM(D, H, rng=rng, forget_bias=1.0, **kw),
+    "lstm 1997 cell": lambda D, H, rng=0, **kw: LSTM(D, H, rng=rng, forget_gate=False, **kw),
+    "gru": lambda D, H, rng=0, **kw: GRU(D, H, rng=rng, **kw),
+    "gru update_bias=1": lambda D, H, rng=0, **kw: GRU(D, H, rng=rng, update_bias=1.0, **kw),
 }
 GATES = {RNN: 1, LSTM: 4, GRU: 3}  # blocks of rows in the weights
 NAMES = {"weight_ih", "weight_hh", "bias_ih", "bias_hh"}
+small = st.integers(min_value=1, max_value=3)  # sizes for the gradient checks
 
 
 def random_state(layer, rng, B, H):
@@ -46,6 +51,30 @@ def arrays_of(state):
 def like(state, make):
     """A state of the same kind as ``state``, each array replaced by ``make(array)``."""
     return tuple(map(make, state)) if isinstance(state, tuple) else make(state)
+
+
+# eps=1e-5 in the gradient checks: truncation error ~eps**2 against rounding ~1e-16 / eps.
+@pytest.mark.parametrize("name", sorted(LAYERS))
+@settings(max_examples=15, deadline=None)
+@given(T=small, B=small, D=small, H=small, seed=st.integers(0, 2**16))
+def test_sequence_backward_gradcheck(name, T, B, D, H, seed):
+    rng = np.random.default_rng(seed)
+    layer = LAYERS[name](D, H, rng=rng)
+    x, state = rng.normal(size=(T, B, D)), random_state(layer, rng, B, H)
+    R, S = rng.normal(size=(T, B, H)), random_state(layer, rng, B, H)
+
+    def loss():  # a loss on every output and, separately, on the last state (h, or h and c)
+        out, last = layer.forward(x, state)
+        return np.sum(out * R) + sum(np.sum(a * s) for a, s in zip(arrays_of(last), arrays_of(S)))
+
+    loss()
+    dx, dstart = layer.backward(R, dstate=S)
+    starts = {f"state[{i}]": a for i, a in enumerate(arrays_of(state))}
+    dstarts = {f"state[{i}]": a for i, a in enumerate(arrays_of(dstart))}
+    params = {**layer.params, "x": x, **starts}
+    grads = {**layer.grads, "x": dx, **dstarts}
+    errors = gradcheck(loss, params, {key: g.copy() for key, g in grads.items()}, eps=1e-5)
+    assert max(errors.values()) < 1e-6, errors
 
 
 @pytest.mark.parametrize("cls", [RNN, LSTM, GRU])
