@@ -252,47 +252,6 @@ def test_repr():
 # --- the messages a reader gets ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("state", "match"),
-    [
-        (
-            np.zeros((1, 2, 4)),
-            r"state must have shape \(B, H\) = \(2, 4\); got shape \(1, 2, 4\)\. "
-            r"PyTorch's h0 has a leading num_layers axis; pass state\[0\]",
-        ),
-        (
-            np.zeros((3, 4)),
-            r"state must have shape \(B, H\) = \(2, 4\); got shape \(3, 4\)",
-        ),
-        (np.zeros((2, 4), dtype=np.float32), r"state must have dtype float64"),
-        (np.full((2, 4), np.inf), r"state holds a non-finite value"),
-    ],
-)
-def test_bad_state(state, match):
-    with pytest.raises(ValueError, match=match):
-        GRU(3, 4, rng=0).forward(np.zeros((5, 2, 3)), state)
-
-
-def test_bad_gradients():
-    layer = GRU(3, 4, rng=0)
-    layer.forward(np.zeros((5, 2, 3)))
-    with pytest.raises(
-        ValueError,
-        match=r"dout must have shape \(T, B, H\) = \(5, 2, 4\); got shape \(5, 2, 3\)",
-    ):
-        layer.backward(np.zeros((5, 2, 3)))
-    with pytest.raises(
-        ValueError, match=r"dstate must have shape \(B, H\) = \(2, 4\); got shape \(4,\)"
-    ):
-        layer.backward(np.zeros((5, 2, 4)), np.zeros(4))
-    with pytest.raises(ValueError, match=r"dout must have dtype float64"):
-        layer.backward(np.zeros((5, 2, 4), dtype=np.float32))
-    with pytest.raises(ValueError, match=r"dout holds a non-finite value \(nan\)"):
-        layer.backward(np.full((5, 2, 4), np.nan))
-    with pytest.raises(ValueError, match=r"dstate holds a non-finite value \(inf\)"):
-        layer.backward(None, np.full((2, 4), np.inf))
-
-
 def test_bad_construction_and_params():
     with pytest.raises(TypeError, match="rng"):
         GRU(3, 4)

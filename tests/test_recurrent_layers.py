@@ -1,7 +1,8 @@
 """Behaviour the three recurrent layers (RNN, LSTM, GRU) share, tested once for all.
 
 The interface of ../shared/DESIGN.md: PyTorch's initialisation and parameter shapes,
-float32 kept throughout, read-only outputs and untouched inputs, ``None`` states meaning
+the sequence gradient check, float32 kept throughout, read-only outputs and untouched
+inputs, the messages for bad inputs, states and gradients, ``None`` states meaning
 zeros, ``backward`` callable twice and overwriting ``grads`` in place, a clear error for
 ``backward`` before ``forward``, and ``forward(ids, one_hot=True)`` looking up columns of
 ``weight_ih`` instead of multiplying by one-hot vectors (the character model's fast path).
@@ -268,3 +269,50 @@ def test_backward_twice_gives_the_same_result_and_overwrites_grads(name):
 def test_bad_inputs(cls, x, match):
     with pytest.raises(ValueError, match=match):
         cls(3, 4, rng=0).forward(x)
+
+
+# The layers with a single state h check it, and its gradient, with the same functions.
+# (The LSTM's pair (h, c) has its own messages, tested in test_lstm.py.)
+@pytest.mark.parametrize("cls", [RNN, GRU])
+@pytest.mark.parametrize(
+    ("state", "match"),
+    [
+        (
+            np.zeros((1, 2, 4)),
+            r"state must have shape \(B, H\) = \(2, 4\); got shape \(1, 2, 4\)"
+            r"\. PyTorch's h0 has a leading num_layers axis; pass state\[0\]",
+        ),
+        (
+            np.zeros((3, 4)),
+            r"state must have shape \(B, H\) = \(2, 4\); got shape \(3, 4\)\. "
+            r"state holds one hidden state of size H = 4 for each of the B = 2",
+        ),
+        (np.zeros((2, 4), dtype=np.float32), r"state must have dtype float64"),
+        (np.full((2, 4), np.inf), r"state holds a non-finite value"),
+    ],
+)
+def test_bad_state(cls, state, match):
+    with pytest.raises(ValueError, match=match):
+        cls(3, 4, rng=0).forward(np.zeros((5, 2, 3)), state)
+
+
+@pytest.mark.parametrize("cls", [RNN, GRU])
+def test_bad_gradients(cls):
+    layer = cls(3, 4, rng=0)
+    layer.forward(np.zeros((5, 2, 3)))
+    with pytest.raises(
+        ValueError,
+        match=r"dout must have shape \(T, B, H\) = \(5, 2, 4\); got "
+        r"shape \(5, 2, 3\)\. It must have the shape of the out",
+    ):
+        layer.backward(np.zeros((5, 2, 3)))
+    with pytest.raises(
+        ValueError, match=r"dstate must have shape \(B, H\) = \(2, 4\); got shape \(4,\)"
+    ):
+        layer.backward(np.zeros((5, 2, 4)), np.zeros(4))
+    with pytest.raises(ValueError, match=r"dout must have dtype float64"):
+        layer.backward(np.zeros((5, 2, 4), dtype=np.float32))
+    with pytest.raises(ValueError, match=r"dout holds a non-finite value \(nan\)"):
+        layer.backward(np.full((5, 2, 4), np.nan))
+    with pytest.raises(ValueError, match=r"dstate holds a non-finite value \(inf\)"):
+        layer.backward(None, np.full((2, 4), np.inf))
