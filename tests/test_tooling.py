@@ -2,9 +2,11 @@
 
 Each check is shown to fail on the mistake it exists to catch: a notebook saved
 with outputs, a page that loads a script from another host, a notebook cell
-that raises, and a notebook that runs over its time budget.
+that raises, and a notebook that uses more CPU time than its budget. The
+reader's build is shown to build every page when a cell fails, and to name it.
 """
 
+import os
 import shutil
 import subprocess
 import sys
@@ -16,8 +18,12 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
 
+import book_errors  # noqa: E402
 import check_notebooks_clean  # noqa: E402
 import check_offline_html  # noqa: E402
+
+sys.path.insert(0, str(ROOT))
+import tasks  # noqa: E402
 
 
 def write_notebook(path: Path, sources: list[str], with_outputs: bool = False) -> Path:
@@ -165,8 +171,121 @@ def test_nbval_fails_on_a_broken_cell(tmp_path):
     assert "the claim is false" in result.stdout
 
 
-def test_nbval_fails_a_notebook_over_its_time_budget(tmp_path):
-    write_notebook(tmp_path / "slow.ipynb", ["import time", "time.sleep(1.5)"])
-    result = run_nbval(tmp_path, "--nb-time-budget=1")
+BUSY_FOR_TWO_CPU_SECONDS = (
+    "import time\nstart = time.process_time()\nwhile time.process_time() - start < 2:\n    pass"
+)
+
+
+def test_nbval_fails_a_notebook_over_its_cpu_time_budget(tmp_path):
+    write_notebook(tmp_path / "slow.ipynb", [BUSY_FOR_TWO_CPU_SECONDS])
+    result = run_nbval(tmp_path, "--nb-time-budget=1.5")
     assert result.returncode == 1, result.stdout + result.stderr
     assert "OVER BUDGET" in result.stdout and "slow.ipynb" in result.stdout
+    reported = next(line for line in result.stdout.splitlines() if "s CPU" in line)
+    assert 2 <= float(reported.split()[0]) < 10, reported  # the kernel's CPU time is measured
+
+
+def test_the_budget_is_on_cpu_time_not_on_the_wall_clock(tmp_path):
+    # A notebook that waits (a busy machine, a slow disk) uses little CPU time: within budget.
+    write_notebook(tmp_path / "waits.ipynb", ["import time", "time.sleep(3)"])
+    result = run_nbval(tmp_path, "--nb-time-budget=2.5", "--nb-total-budget=2.5")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "OVER BUDGET" not in result.stdout
+
+
+def test_nbval_fails_when_all_notebooks_together_are_over_budget(tmp_path):
+    for name in ("one", "two"):
+        write_notebook(tmp_path / f"{name}.ipynb", [BUSY_FOR_TWO_CPU_SECONDS])
+    result = run_nbval(tmp_path, "--nb-time-budget=10", "--nb-total-budget=3")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "all notebooks used" in result.stdout
+
+
+# The portability pass ---------------------------------------------------------------------
+
+
+def test_each_portability_pass_changes_the_floating_point_environment():
+    assert tasks.PASSES[0] == "native" and tasks.pass_environment("native") == {}
+    assert tasks.pass_environment("no-fma") == {"OPENBLAS_CORETYPE": "Sandybridge"}
+    avx2 = tasks.pass_environment("avx2")
+    assert avx2["OPENBLAS_CORETYPE"] == "Haswell"
+    # The NumPy features switched off are ones this NumPy dispatches to, none of them AVX2.
+    assert "X86_V3" not in avx2.get("NPY_DISABLE_CPU_FEATURES", "").split()
+    with pytest.raises(ValueError, match="native, avx2, no-fma"):
+        tasks.pass_environment("fast")
+
+
+def test_the_no_fma_pass_changes_the_last_digits_of_a_matrix_product():
+    # The pass is only useful if the kernel it asks for is taken: where OpenBLAS has no
+    # Sandybridge kernel (another BLAS, another processor), this shows nothing and passes.
+    probe = (
+        "import numpy as np\n"
+        "a = np.random.default_rng(0).standard_normal((64, 64))\n"
+        "print(repr(float((a @ a).sum())))"
+    )
+    results = {
+        name: subprocess.run(
+            [sys.executable, "-c", probe],
+            env={**os.environ, **tasks.ENV, **tasks.pass_environment(name)},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for name in ("native", "no-fma")
+    }
+    assert abs(float(results["native"]) - float(results["no-fma"])) < 1e-9
+    blas = subprocess.run(
+        [sys.executable, "-c", "import numpy; numpy.show_config()"],
+        capture_output=True,
+        text=True,
+    ).stdout
+    if "openblas" in blas.lower() and os.environ.get("OPENBLAS_CORETYPE") is None:
+        assert results["native"] != results["no-fma"], results
+
+
+# The reader's build: every page, and the failing cells named -------------------------------
+
+TINY_CONFIG = """title: A tiny book
+author: The tests
+only_build_toc_files: true
+exclude_patterns: [_build, "**.ipynb_checkpoints", ".*", "**/.*"]
+execute:
+  execute_notebooks: cache
+  allow_errors: false
+launch_buttons:
+  thebe: false
+sphinx:
+  config:
+    nb_execution_raise_on_error: true
+"""
+
+
+def test_reader_config_records_failing_cells_and_keeps_the_rest():
+    config = {"title": "t", "execute": {"timeout": 120}, "sphinx": {"config": {"nitpicky": True}}}
+    reader = book_errors.reader_config(config)
+    assert reader["execute"] == {"timeout": 120, "allow_errors": True}
+    assert reader["sphinx"]["config"] == {"nitpicky": True, "nb_execution_raise_on_error": False}
+    assert config["execute"] == {"timeout": 120}  # the strict configuration is untouched
+
+
+def test_the_reader_build_builds_every_page_and_names_the_failing_cell(tmp_path, capfd):
+    (tmp_path / "_config.yml").write_text(TINY_CONFIG)
+    (tmp_path / "_toc.yml").write_text(
+        "format: jb-book\nroot: intro\nchapters:\n  - file: broken\n  - file: works\n"
+    )
+    (tmp_path / "intro.md").write_text("# Intro\n\nA tiny book.\n")
+    glued = "from myst_nb import glue\n"
+    write_notebook(
+        tmp_path / "broken.ipynb",
+        [glued + "x = 1", "assert x == 2, 'x should be two'\nglue('value', x, display=False)"],
+    )
+    write_notebook(tmp_path / "works.ipynb", [glued + "glue('value', 3.0, display=False)"])
+
+    assert tasks.build_reader_book(tmp_path) == 1
+    html = tmp_path / "_build" / "html"
+    assert (html / "works.html").exists() and (html / "index.html").exists()
+    assert "x should be two" in (html / "broken.html").read_text()  # the error, in its page
+    out = capfd.readouterr().out
+    assert "broken.ipynb, cell 2: AssertionError: x should be two" in out
+    assert "at: assert x == 2, 'x should be two'" in out
+    assert "works.ipynb" not in out.split("cell(s) failed")[1]
