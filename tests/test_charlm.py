@@ -7,12 +7,14 @@ import pytest
 
 from tutor.charlm import (
     CharLM,
+    _minchar_loss_and_grads_stacked,
     bits_per_char,
     minchar_init,
     minchar_loss_and_grads,
     minchar_to_charlm,
     train_charlm,
     train_minchar,
+    train_minchar_seeds,
 )
 from tutor.data.text import Vocabulary, text_batches, unigram_bits_per_char
 from tutor.functional import softmax_cross_entropy
@@ -218,6 +220,47 @@ def test_min_char_rnn_training_lowers_the_loss_and_returns_a_char_lm():
     assert np.mean(history.bits[-20:]) < np.mean(history.bits[:20]) - 1.0
     assert history.valid[0][2] == pytest.approx(bits_per_char(model, ids[:200]))
     assert len(model.sample(20, rng=0)) == 20
+
+
+def test_stacked_min_char_rnn_computes_each_network_like_the_single_one():
+    rng = np.random.default_rng(3)
+    K, H, S = 6, 5, 3
+    nets = [minchar_init(K, H, rng=seed) for seed in range(S)]
+    for net in nets:
+        for p in net.values():
+            p[...] = rng.normal(0, 0.5, p.shape)  # larger weights than at the start
+    stacked = {name: np.stack([net[name] for net in nets]) for name in nets[0]}
+    inputs, targets = rng.integers(0, K, 7).tolist(), rng.integers(0, K, 7).tolist()
+    h0 = rng.normal(0, 0.5, (S, H))
+    loss, grads, h = _minchar_loss_and_grads_stacked(stacked, inputs, targets, h0)
+    assert loss.shape == (S,) and h.shape == (S, H)
+    for s, net in enumerate(nets):
+        loss_s, grads_s, h_s = minchar_loss_and_grads(net, inputs, targets, h0[s])
+        assert loss[s] == pytest.approx(loss_s, rel=1e-12)
+        np.testing.assert_allclose(h[s], h_s, rtol=1e-12, atol=1e-14)
+        for name in net:
+            np.testing.assert_allclose(grads[name][s], grads_s[name], rtol=1e-10, atol=1e-13)
+
+
+def test_min_char_rnn_over_seeds_starts_and_trains_like_single_runs():
+    vocab = Vocabulary.from_text(TINY_TEXT)
+    ids = vocab.encode(TINY_TEXT)
+    runs = train_minchar_seeds(
+        ids, len(vocab), (4, 7), hidden_size=16, n_steps=5, valid_ids=ids[:100], vocab=vocab
+    )
+    assert len(runs) == 2
+    for seed, (model, history) in zip((4, 7), runs):
+        single, single_history = train_minchar(
+            ids, len(vocab), hidden_size=16, n_steps=5, rng=seed, progress=False
+        )
+        # A few updates: rounding has not yet had time to grow.
+        np.testing.assert_allclose(history.losses, single_history.losses, rtol=1e-9)
+        for name in single.params:
+            np.testing.assert_allclose(model.params[name], single.params[name], atol=1e-9)
+        assert history.chars == single_history.chars and model.vocab == vocab
+        assert history.valid[0][2] == pytest.approx(bits_per_char(model, ids[:100]))
+    with pytest.raises(ValueError, match="seeds"):
+        train_minchar_seeds(ids, len(vocab), (), n_steps=5)
 
 
 def test_bad_arguments_are_refused_with_clear_messages():

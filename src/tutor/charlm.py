@@ -26,6 +26,8 @@ simple RNN on one stream (batch 1), chunks of 25 characters, a Python loop over 
 steps for both the forward and the backward pass, Adagrad with learning rate 0.1. It is
 written here from the equations (:func:`minchar_loss_and_grads`), and its result is
 returned as a :class:`CharLM`, so both are scored and sampled the same way.
+:func:`train_minchar_seeds` trains it for several seeds in one loop, for experiments
+over seeds.
 """
 
 from __future__ import annotations
@@ -58,6 +60,7 @@ __all__ = [
     "minchar_loss_and_grads",
     "minchar_to_charlm",
     "train_minchar",
+    "train_minchar_seeds",
 ]
 
 #: The recurrent layers a :class:`CharLM` can use, by name.
@@ -755,3 +758,145 @@ def train_minchar(
     if valid_ids is not None:
         history.valid.append((steps, elapsed, bits_per_char(model, valid_ids)))
     return model, history
+
+
+# ------------------------------------------------------------------------------------------
+# The min-char-rnn way for several seeds at once, for experiments over seeds.
+
+
+def _minchar_loss_and_grads_stacked(
+    params: dict[str, np.ndarray], inputs: list[int], targets: list[int], h_prev: np.ndarray
+) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray]:
+    """:func:`minchar_loss_and_grads` for S networks at once, stacked on a leading axis.
+
+    Args:
+        params: the parameters of S networks, each as :func:`minchar_init` makes it, stacked:
+            ``"Wxh"`` ``(S, H, K)``, ``"Whh"`` ``(S, H, H)``, ``"Why"`` ``(S, K, H)``,
+            ``"bh"`` ``(S, H)``, ``"by"`` ``(S, K)``.
+        inputs: T input ids, the same for every network.
+        targets: T target ids.
+        h_prev: ``(S, H)``, each network's hidden state before the first step.
+
+    Returns:
+        The tuple ``(loss, grads, h)``: the summed loss of each network ``(S,)``, the
+        gradients keyed and shaped as ``params``, and the last hidden states ``(S, H)``.
+        Network s gets what :func:`minchar_loss_and_grads` gives for its own parameters,
+        up to rounding.
+    """
+    Wxh, Whh, Why, bh, by = (params[k] for k in ("Wxh", "Whh", "Why", "bh", "by"))
+    T, (S, H), K = len(inputs), bh.shape, by.shape[1]
+    x_onehot = np.eye(K)[inputs]  # (T, K)
+    # Only the recurrence needs a loop over the steps; the input lookup, the readout and the
+    # weight gradients are computed for all T steps at once.
+    xin = np.moveaxis(Wxh[:, :, inputs], 2, 0) + bh  # (T, S, H)
+    hs = np.empty((T + 1, S, H))
+    hs[0] = h_prev
+    for t in range(T):
+        hs[t + 1] = np.tanh(xin[t] + np.matmul(Whh, hs[t][:, :, None])[:, :, 0])
+    h_seq = hs[1:].transpose(1, 0, 2)  # (S, T, H)
+    y = np.matmul(h_seq, Why.transpose(0, 2, 1)) + by[:, None, :]  # (S, T, K)
+    e = np.exp(y - y.max(axis=2, keepdims=True))
+    p = e / e.sum(axis=2, keepdims=True)
+    steps = np.arange(T)
+    loss = -np.log(p[:, steps, targets]).sum(axis=1)
+    dy = p
+    dy[:, steps, targets] -= 1.0
+    dh_out = np.matmul(dy, Why)  # (S, T, H): what each h_t gets from its own output
+    das = np.empty((T, S, H))
+    dh_next = np.zeros((S, H))
+    for t in reversed(range(T)):
+        da = (1.0 - hs[t + 1] ** 2) * (dh_out[:, t] + dh_next)
+        das[t] = da
+        dh_next = np.matmul(da[:, None, :], Whh)[:, 0, :]  # Whh.T @ da, per network
+    da_seq = das.transpose(1, 2, 0)  # (S, H, T)
+    grads = {
+        "Wxh": da_seq @ x_onehot,
+        "Whh": da_seq @ hs[:-1].transpose(1, 0, 2),
+        "Why": np.matmul(dy.transpose(0, 2, 1), h_seq),
+        "bh": das.sum(axis=0),
+        "by": dy.sum(axis=1),
+    }
+    return loss, grads, hs[T].copy()
+
+
+def train_minchar_seeds(
+    ids: object,
+    vocab_size: int,
+    seeds: list[int] | tuple[int, ...],
+    *,
+    n_steps: int,
+    hidden_size: int = 100,
+    seq_len: int = 25,
+    lr: float = 0.1,
+    valid_ids: object = None,
+    vocab: Vocabulary | None = None,
+) -> list[tuple[CharLM, CharLMHistory]]:
+    """:func:`train_minchar` for several seeds in one loop, for experiments over seeds.
+
+    Network s starts from ``minchar_init(vocab_size, hidden_size, seeds[s])`` and is
+    trained exactly as :func:`train_minchar` trains it (one stream, chunks of ``seq_len``,
+    entries clipped to [-5, 5], Adagrad), for ``n_steps`` updates. The networks are
+    stacked on a leading axis, so that one Python loop over the steps serves all of them
+    (``_minchar_loss_and_grads_stacked``), which costs far less than one loop per
+    seed. Each update computes what :func:`train_minchar` computes, up to rounding; over
+    thousands of updates with Adagrad at learning rate 0.1 these rounding differences grow
+    into different runs (as they do between two machines), so the networks match separate
+    :func:`train_minchar` runs in distribution, not digit by digit. This is a shortcut for
+    experiments over seeds, not the min-char-rnn program: time :func:`train_minchar` to
+    measure that program's speed.
+
+    Args:
+        ids: ``(N,)`` integer ids of the training text.
+        vocab_size: K.
+        seeds: the seeds of the initial weights, one network per seed.
+        n_steps: the number of updates.
+        hidden_size: H.
+        seq_len: the number of steps per chunk.
+        lr: Adagrad's learning rate.
+        valid_ids: held-out ids, scored with :func:`bits_per_char` at the end.
+        vocab: the vocabulary, kept with the returned models.
+
+    Returns:
+        One pair ``(model, history)`` per seed, as :func:`train_minchar` returns it
+        (``history.seconds`` is the time of the shared loop).
+    """
+    ids = np.asarray(ids)
+    if ids.ndim != 1 or not np.issubdtype(ids.dtype, np.integer) or len(ids) < seq_len + 1:
+        raise ValueError(
+            f"ids must be a 1-D array of integer ids longer than seq_len ({seq_len}); got "
+            f"shape {ids.shape} and dtype {ids.dtype}."
+        )
+    if len(seeds) == 0:
+        raise ValueError("seeds must hold at least one seed.")
+    n_steps = _check_count("n_steps", n_steps)
+    stream = ids.tolist()
+    inits = [minchar_init(vocab_size, hidden_size, seed) for seed in seeds]
+    params = {name: np.stack([p[name] for p in inits]) for name in inits[0]}
+    memory = {name: np.zeros_like(value) for name, value in params.items()}
+    histories = [CharLMHistory(optimizer=None) for _ in seeds]
+    position, h = 0, np.zeros((len(seeds), hidden_size))
+    start = time.perf_counter()
+    for step in range(1, n_steps + 1):
+        if position + seq_len + 1 > len(stream):  # the end of the text: start again
+            position, h = 0, np.zeros_like(h)
+        inputs = stream[position : position + seq_len]
+        targets = stream[position + 1 : position + seq_len + 1]
+        loss, grads, h = _minchar_loss_and_grads_stacked(params, inputs, targets, h)
+        for name, p in params.items():
+            g = np.clip(grads[name], -5.0, 5.0)
+            memory[name] += g * g
+            p -= lr * g / np.sqrt(memory[name] + 1e-8)
+        position += seq_len
+        elapsed = time.perf_counter() - start
+        for history, seed_loss in zip(histories, loss):
+            history.losses.append(float(seed_loss) / seq_len)
+            history.seconds.append(elapsed)
+            history.chars.append(step * seq_len)
+    results = []
+    for s, history in enumerate(histories):
+        history.optimizer = {name: value[s] for name, value in memory.items()}
+        model = minchar_to_charlm({name: value[s] for name, value in params.items()}, vocab)
+        if valid_ids is not None:
+            history.valid.append((n_steps, history.seconds[-1], bits_per_char(model, valid_ids)))
+        results.append((model, history))
+    return results
