@@ -191,8 +191,8 @@ def train_recall(
     seed: int,
     n_symbols: int = 4,
     hidden_size: int = 32,
-    n_streams: int = 32,
-    n_steps: int = 8000,
+    n_streams: int = 64,
+    n_steps: int = 4000,
     lr: float = 3e-3,
     test_steps: int = 2000,
 ) -> RecallRun:
