@@ -151,8 +151,10 @@ def test_summarize_reports_steps_of_successful_runs_only():
 
     (row,) = compare.summarize([run(0, True, 300), run(1, False, 1200), run(2, True, 500)])
     assert row["successes"] == 2 and row["median steps"] == 400 and row["max steps"] == 500
+    assert row["median updates"] == 500  # of 300, 500 and the failed run's 1200
     (row,) = compare.summarize([run(0, False, 1200)])
     assert np.isnan(row["median steps"]) and row["success rate"] == 0.0
+    assert row["median updates"] == 1200  # a failed run counts its whole budget
 
 
 def test_main_prints_a_table(capsys):
