@@ -91,8 +91,7 @@ def _over_budget(config: pytest.Config) -> list[str]:
     all_seconds = sum(_cpu_seconds.values())
     if total is not None and all_seconds > total:
         over.append(
-            f"all notebooks used {all_seconds:.1f} s of CPU time, "
-            f"over the budget of {total:.0f} s"
+            f"all notebooks used {all_seconds:.1f} s of CPU time, over the budget of {total:.0f} s"
         )
     return over
 
