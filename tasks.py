@@ -217,6 +217,7 @@ def test(_: argparse.Namespace) -> int:
                 "--check",
                 "src",
                 "tests",
+                "book",
                 "benchmarks",
                 "tools",
                 "tasks.py",
