@@ -23,7 +23,16 @@ without pickle), :mod:`tutor.cli` (the ``tutor`` command) and :mod:`tutor.data`
 (data sets).
 """
 
-from tutor import analysis, attention, charlm, data, forecast, functional, io, seq2seq
+from tutor import (
+    analysis,
+    attention,
+    charlm,
+    data,
+    forecast,
+    functional,
+    io,
+    seq2seq,
+)
 from tutor.analysis import (
     jacobian_norm_bound,
     jacobian_products,
@@ -42,7 +51,12 @@ from tutor.io import load_model, save_model
 from tutor.lstm import LSTM, lstm_step_backward, lstm_step_forward
 from tutor.optim import SGD, Adam, clip_grad_norm, clip_grad_value
 from tutor.rnn import RNN, rnn_step_backward, rnn_step_forward
-from tutor.seq2seq import Seq2Seq, evaluate_seq2seq, score_by_length, train_seq2seq
+from tutor.seq2seq import (
+    Seq2Seq,
+    evaluate_seq2seq,
+    score_by_length,
+    train_seq2seq,
+)
 from tutor.show import show_source
 from tutor.train import History, minibatches, train
 

@@ -29,7 +29,9 @@ __all__ = [
 ]
 
 
-def format_shape(expected: Sequence[int | None], labels: str | None = None) -> str:
+def format_shape(
+    expected: Sequence[int | None], labels: str | None = None
+) -> str:
     """Write an expected shape for a message, e.g. ``(T, B, D) = (?, ?, 3)``."""
     sizes = "(" + ", ".join("?" if n is None else str(n) for n in expected)
     sizes += ",)" if len(expected) == 1 else ")"
@@ -37,7 +39,11 @@ def format_shape(expected: Sequence[int | None], labels: str | None = None) -> s
 
 
 def check_ndim(
-    name: str, array: np.ndarray, ndim: int, labels: str | None = None, hint: str = ""
+    name: str,
+    array: np.ndarray,
+    ndim: int,
+    labels: str | None = None,
+    hint: str = "",
 ) -> None:
     """Raise ``ValueError`` unless ``array`` has ``ndim`` axes."""
     if np.ndim(array) != ndim:
@@ -63,14 +69,17 @@ def check_shape(
     """
     shape = np.shape(array)
     matches = len(shape) == len(expected) and all(
-        want is None or want == got for want, got in zip(expected, shape, strict=False)
+        want is None or want == got
+        for want, got in zip(expected, shape, strict=False)
     )
     if not matches:
         message = f"{name} must have shape {format_shape(expected, labels)}; got shape {shape}."
         raise ValueError(message + (" " + hint if hint else ""))
 
 
-def check_float_array(name: str, array: object, dtype: np.dtype | type | None = None) -> np.ndarray:
+def check_float_array(
+    name: str, array: object, dtype: np.dtype | type | None = None
+) -> np.ndarray:
     """Return ``array`` as a floating NumPy array, or raise ``ValueError``.
 
     Lists are turned into arrays, but the dtype is never changed behind the
@@ -80,7 +89,11 @@ def check_float_array(name: str, array: object, dtype: np.dtype | type | None = 
     result = np.asarray(array)
     if not np.issubdtype(result.dtype, np.floating):
         if np.issubdtype(result.dtype, np.number) or result.dtype == bool:
-            want = np.dtype(dtype).name if dtype is not None else "a floating dtype"
+            want = (
+                np.dtype(dtype).name
+                if dtype is not None
+                else "a floating dtype"
+            )
             raise ValueError(
                 f"{name} must hold floating-point numbers ({want}); got dtype "
                 f"{result.dtype}. Convert it with {name}.astype(np.float64)."
@@ -134,7 +147,9 @@ def check_same_keys(name: str, given: dict, expected: dict) -> None:
         )
 
 
-def as_rng(rng: int | np.random.Generator | None, name: str = "rng") -> np.random.Generator:
+def as_rng(
+    rng: int | np.random.Generator | None, name: str = "rng"
+) -> np.random.Generator:
     """Turn a seed or a Generator into a ``numpy.random.Generator``.
 
     ``None`` is refused on purpose: every random thing in this package takes a

@@ -50,8 +50,15 @@ TIME_MAJOR_HINT = (
 
 def check_sizes(input_size: int, hidden_size: int) -> None:
     """Raise ``ValueError`` unless both sizes are positive integers."""
-    for name, value in (("input_size", input_size), ("hidden_size", hidden_size)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+    for name, value in (
+        ("input_size", input_size),
+        ("hidden_size", hidden_size),
+    ):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, np.integer))
+            or value < 1
+        ):
             raise ValueError(f"{name} must be a positive int; got {value!r}.")
 
 
@@ -66,12 +73,17 @@ def check_dtype(dtype: object) -> np.dtype:
     except TypeError:
         result = None
     if result not in (np.dtype(np.float32), np.dtype(np.float64)):
-        raise ValueError(f"dtype must be np.float64 or np.float32; got {dtype!r}.")
+        raise ValueError(
+            f"dtype must be np.float64 or np.float32; got {dtype!r}."
+        )
     return result
 
 
 def init_uniform(
-    rng: np.random.Generator, shape: tuple[int, ...], hidden_size: int, dtype: np.dtype
+    rng: np.random.Generator,
+    shape: tuple[int, ...],
+    hidden_size: int,
+    dtype: np.dtype,
 ) -> np.ndarray:
     """Draw an array from U(-1/sqrt(H), 1/sqrt(H)), PyTorch's initialisation for recurrent layers.
 
@@ -89,7 +101,11 @@ def init_uniform(
 
 
 def init_params(
-    rng: np.random.Generator, input_size: int, hidden_size: int, gates: int, dtype: np.dtype
+    rng: np.random.Generator,
+    input_size: int,
+    hidden_size: int,
+    gates: int,
+    dtype: np.dtype,
 ) -> dict[str, np.ndarray]:
     """The four parameter arrays of a recurrent layer, named and shaped as in PyTorch.
 
@@ -104,11 +120,18 @@ def init_params(
         "bias_ih": (rows,),
         "bias_hh": (rows,),
     }
-    return {name: init_uniform(rng, shape, hidden_size, dtype) for name, shape in shapes.items()}
+    return {
+        name: init_uniform(rng, shape, hidden_size, dtype)
+        for name, shape in shapes.items()
+    }
 
 
 def check_params(
-    params: dict[str, np.ndarray], input_size: int, hidden_size: int, gates: int, dtype: np.dtype
+    params: dict[str, np.ndarray],
+    input_size: int,
+    hidden_size: int,
+    gates: int,
+    dtype: np.dtype,
 ) -> None:
     """Raise ``ValueError`` if a parameter array was replaced by one of the wrong shape or dtype.
 
@@ -117,7 +140,9 @@ def check_params(
     it turns into a confusing error inside a matrix product.
     """
     rows = gates * hidden_size
-    g = "H" if gates == 1 else f"{gates}*H"  # the label of the rows, e.g. "4*H" for the LSTM
+    g = (
+        "H" if gates == 1 else f"{gates}*H"
+    )  # the label of the rows, e.g. "4*H" for the LSTM
     expected = {
         "weight_ih": ((rows, input_size), f"({g}, D)"),
         "weight_hh": ((rows, hidden_size), f"({g}, H)"),
@@ -164,8 +189,16 @@ def check_sequence_input(
     if x.shape[2] != input_size:
         hint = f"The last axis holds the D = {input_size} input features of each step. "
         if input_size in x.shape[:2]:
-            hint += "Your array has that size on another axis: is it transposed? "
-        check_shape(name, x, (None, None, input_size), "(T, B, D)", hint + TIME_MAJOR_HINT)
+            hint += (
+                "Your array has that size on another axis: is it transposed? "
+            )
+        check_shape(
+            name,
+            x,
+            (None, None, input_size),
+            "(T, B, D)",
+            hint + TIME_MAJOR_HINT,
+        )
     if x.shape[0] == 0 or x.shape[1] == 0:
         raise ValueError(
             f"{name} must hold at least one time step and one sequence; got shape {x.shape} "
@@ -196,7 +229,9 @@ def check_state(
     expected = (batch_size, hidden_size)
     if state.shape != expected:
         if state.shape == (1, *expected):
-            hint = f"PyTorch's h0 has a leading num_layers axis; pass {name}[0]."
+            hint = (
+                f"PyTorch's h0 has a leading num_layers axis; pass {name}[0]."
+            )
         elif state.shape == (hidden_size,) and batch_size == 1:
             hint = f"For a batch of one sequence pass {name}[None, :]."
         else:
@@ -319,7 +354,9 @@ def check_id_input(x: object, input_size: int, name: str = "x") -> np.ndarray:
     return ids
 
 
-def one_hot_rows(ids: np.ndarray, input_size: int, dtype: np.dtype) -> np.ndarray:
+def one_hot_rows(
+    ids: np.ndarray, input_size: int, dtype: np.dtype
+) -> np.ndarray:
     """The one-hot vectors of ``ids`` as the rows of a matrix, ``(T*B, D)``.
 
     The weight gradient of ``weight_ih`` is ``da_rows.T @ x_rows``, a sum over the rows

@@ -48,7 +48,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from tutor._checks import as_rng, check_float_array, check_ndim, check_same_keys, check_shape
+from tutor._checks import (
+    as_rng,
+    check_float_array,
+    check_ndim,
+    check_same_keys,
+    check_shape,
+)
 from tutor._recurrent import TIME_MAJOR_HINT, check_dtype, check_sizes
 from tutor.rnn import RNN
 
@@ -127,7 +133,9 @@ def spectral_radius(matrix: np.ndarray) -> float:
     return float(np.max(np.abs(np.linalg.eigvals(matrix))))
 
 
-def rescale_to_singular_value(matrix: np.ndarray, singular_value: float) -> np.ndarray:
+def rescale_to_singular_value(
+    matrix: np.ndarray, singular_value: float
+) -> np.ndarray:
     """Multiply a matrix by the number that makes its largest singular value ``singular_value``.
 
     Scaling a matrix by c > 0 scales all its singular values and eigenvalues by
@@ -149,8 +157,12 @@ def rescale_to_singular_value(matrix: np.ndarray, singular_value: float) -> np.n
     _check_positive("singular_value", singular_value)
     current = largest_singular_value(matrix)
     if current == 0:
-        raise ValueError("matrix is all zeros: no multiple of it has a nonzero singular value.")
-    return (matrix * (singular_value / current)).astype(matrix.dtype, copy=False)
+        raise ValueError(
+            "matrix is all zeros: no multiple of it has a nonzero singular value."
+        )
+    return (matrix * (singular_value / current)).astype(
+        matrix.dtype, copy=False
+    )
 
 
 def random_recurrent_matrix(
@@ -185,13 +197,17 @@ def random_recurrent_matrix(
     check_sizes(1, hidden_size)
     _check_positive("singular_value", singular_value)
     if kind not in ("gaussian", "orthogonal"):
-        raise ValueError(f"kind must be 'gaussian' or 'orthogonal'; got {kind!r}.")
+        raise ValueError(
+            f"kind must be 'gaussian' or 'orthogonal'; got {kind!r}."
+        )
     dtype = check_dtype(dtype)
     gaussian = as_rng(rng).standard_normal((hidden_size, hidden_size))
     if kind == "gaussian":
         return rescale_to_singular_value(gaussian, singular_value).astype(dtype)
     q, r = np.linalg.qr(gaussian)
-    q *= np.where(np.diag(r) < 0, -1.0, 1.0)  # fix the column signs: uniform over rotations
+    q *= np.where(
+        np.diag(r) < 0, -1.0, 1.0
+    )  # fix the column signs: uniform over rotations
     return (singular_value * q).astype(dtype)
 
 
@@ -256,19 +272,31 @@ def state_gradients(
     states, out_shape = _states_along(layer, x, state)
     if dout is not None:
         dout = check_float_array("dout", dout, x.dtype)
-        check_shape("dout", dout, out_shape, "(T, B, H)", "It is dL/d out, shaped like out.")
+        check_shape(
+            "dout",
+            dout,
+            out_shape,
+            "(T, B, H)",
+            "It is dL/d out, shaped like out.",
+        )
     else:
         dout = np.zeros(out_shape, dtype=x.dtype)
     if dstate is None:
         dstate = _zeros_like_state(states[-1])
-    grad = _with_hidden(dstate, _parts(dstate)[0] + dout[-1])  # dL/ds_T: out[-1] is h_T
+    grad = _with_hidden(
+        dstate, _parts(dstate)[0] + dout[-1]
+    )  # dL/ds_T: out[-1] is h_T
     grads = [_flatten(grad, hidden_only)]
     saved = _save_grads(layer)
     try:
         for t in range(T - 1, -1, -1):  # from dL/ds_{t+1} to dL/ds_t
             out, _ = layer.forward(x[t : t + 1], states[t])
-            _, grad = layer.backward(np.zeros_like(out), grad)  # dL/ds_{t+1} ds_{t+1}/ds_t
-            if t > 0:  # ... plus the loss's direct dependence on out[t - 1], part of s_t
+            _, grad = layer.backward(
+                np.zeros_like(out), grad
+            )  # dL/ds_{t+1} ds_{t+1}/ds_t
+            if (
+                t > 0
+            ):  # ... plus the loss's direct dependence on out[t - 1], part of s_t
                 grad = _with_hidden(grad, _parts(grad)[0] + dout[t - 1])
             grads.append(_flatten(grad, hidden_only))
     finally:
@@ -294,11 +322,15 @@ def state_gradient_norms(
     Returns:
         The norms, shape ``(T + 1,)``; entry t belongs to the state after step t.
     """
-    grads = state_gradients(layer, x, dout, dstate, state, hidden_only=hidden_only)
+    grads = state_gradients(
+        layer, x, dout, dstate, state, hidden_only=hidden_only
+    )
     return np.sqrt(np.sum(np.square(grads, dtype=np.float64), axis=(1, 2)))
 
 
-def jacobian_products(layer, x: np.ndarray, state=None, *, hidden_only: bool = False) -> np.ndarray:
+def jacobian_products(
+    layer, x: np.ndarray, state=None, *, hidden_only: bool = False
+) -> np.ndarray:
     """The Jacobians ``ds_T/ds_t`` for every lag ``k = T - t``, computed with the layer's backward.
 
     Entry ``[k, b]`` is the ``(n, n)`` matrix whose entry ``[i, j]`` is
@@ -351,7 +383,9 @@ def jacobian_products(layer, x: np.ndarray, state=None, *, hidden_only: bool = F
             copies = _repeat_state(states[t], n)
             out, _ = layer.forward(np.repeat(x[t : t + 1], n, axis=1), copies)
             _, rows = layer.backward(np.zeros_like(out), dstate)
-            step = _flatten(rows, hidden_only=False).reshape(B, n, n)  # ds_{t+1}/ds_t
+            step = _flatten(rows, hidden_only=False).reshape(
+                B, n, n
+            )  # ds_{t+1}/ds_t
             result[k] = result[k - 1] @ step
     finally:
         _restore_grads(layer, saved)
@@ -360,7 +394,9 @@ def jacobian_products(layer, x: np.ndarray, state=None, *, hidden_only: bool = F
     return result
 
 
-def rnn_jacobian_products(layer: RNN, x: np.ndarray, state: np.ndarray | None = None) -> np.ndarray:
+def rnn_jacobian_products(
+    layer: RNN, x: np.ndarray, state: np.ndarray | None = None
+) -> np.ndarray:
     """The Jacobians ``dh_T/dh_t`` of the simple RNN for every lag, from the closed form.
 
     One step ``h_s = phi(a_s)`` with ``a_s = W x_s + U h_{s-1} + b`` has the
@@ -394,12 +430,16 @@ def rnn_jacobian_products(layer: RNN, x: np.ndarray, state: np.ndarray | None = 
     x = _check_layer_and_input(layer, x)
     out, _ = layer.forward(x, state)
     T, B, H = out.shape
-    slopes = layer.dphi(out)  # phi'(a_s) for s = 1..T, from the outputs h_s: (T, B, H)
+    slopes = layer.dphi(
+        out
+    )  # phi'(a_s) for s = 1..T, from the outputs h_s: (T, B, H)
     U = layer.params["weight_hh"]
     result = np.empty((T + 1, B, H, H), dtype=x.dtype)
     result[0] = np.eye(H, dtype=x.dtype)
     for k in range(1, T + 1):
-        s = T - k + 1  # the step whose Jacobian diag(phi'(a_s)) U joins the product
+        s = (
+            T - k + 1
+        )  # the step whose Jacobian diag(phi'(a_s)) U joins the product
         result[k] = result[k - 1] @ (slopes[s - 1][:, :, None] * U)
     return result
 
@@ -433,15 +473,23 @@ def jacobian_norm_bound(
     weight_hh = _check_matrix("weight_hh", weight_hh, square=True)
     check_ndim("weight_hh", weight_hh, 2, "(H, H)")
     if nonlinearity not in DERIVATIVE_BOUNDS:
-        raise ValueError(f"nonlinearity must be 'tanh' or 'sigmoid'; got {nonlinearity!r}.")
+        raise ValueError(
+            f"nonlinearity must be 'tanh' or 'sigmoid'; got {nonlinearity!r}."
+        )
     lags = np.asarray(lags)
     if not np.issubdtype(lags.dtype, np.integer) or (lags < 0).any():
-        raise ValueError(f"lags must be integers >= 0, e.g. np.arange(T + 1); got {lags!r}.")
-    rate = DERIVATIVE_BOUNDS[nonlinearity] * largest_singular_value(weight_hh.astype(np.float64))
+        raise ValueError(
+            f"lags must be integers >= 0, e.g. np.arange(T + 1); got {lags!r}."
+        )
+    rate = DERIVATIVE_BOUNDS[nonlinearity] * largest_singular_value(
+        weight_hh.astype(np.float64)
+    )
     return np.power(rate, lags.astype(np.float64))
 
 
-def gradient_cosine(grads: dict[str, np.ndarray], other: dict[str, np.ndarray]) -> float:
+def gradient_cosine(
+    grads: dict[str, np.ndarray], other: dict[str, np.ndarray]
+) -> float:
     """The cosine of the angle between two gradients, each a dict of arrays seen as one vector.
 
     1 means the same direction. Use it to compare a gradient with its clipped
@@ -461,7 +509,12 @@ def gradient_cosine(grads: dict[str, np.ndarray], other: dict[str, np.ndarray]) 
     for name, g in grads.items():
         g = np.asarray(g, dtype=np.float64)
         o = np.asarray(other[name], dtype=np.float64)
-        check_shape(f"other[{name!r}]", o, g.shape, hint=f"It must match grads[{name!r}].")
+        check_shape(
+            f"other[{name!r}]",
+            o,
+            g.shape,
+            hint=f"It must match grads[{name!r}].",
+        )
         dot += float(np.sum(g * o))
         norm_g += float(np.sum(g * g))
         norm_o += float(np.sum(o * o))
@@ -481,7 +534,9 @@ def _check_matrix(name: str, matrix: object, square: bool) -> np.ndarray:
             f"{name} must be a matrix, with at least two axes (m, n); got shape {matrix.shape}."
         )
     if square and matrix.shape[-1] != matrix.shape[-2]:
-        raise ValueError(f"{name} must be square, (n, n); got shape {matrix.shape}.")
+        raise ValueError(
+            f"{name} must be square, (n, n); got shape {matrix.shape}."
+        )
     if not np.isfinite(matrix).all():
         raise ValueError(f"{name} holds NaN or infinite values.")
     return matrix
@@ -489,7 +544,9 @@ def _check_matrix(name: str, matrix: object, square: bool) -> np.ndarray:
 
 def _check_positive(name: str, value: object) -> None:
     """Raise ``ValueError`` unless ``value`` is a finite real number > 0."""
-    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+    ok = isinstance(
+        value, (int, float, np.integer, np.floating)
+    ) and not isinstance(value, bool)
     if not ok or not np.isfinite(value) or value <= 0:
         raise ValueError(f"{name} must be a finite number > 0; got {value!r}.")
 
@@ -506,7 +563,9 @@ def _check_layer_and_input(layer, x: object) -> np.ndarray:
     x = check_float_array("x", x)
     check_ndim("x", x, 3, "(T, B, D)", TIME_MAJOR_HINT)
     if x.shape[0] == 0 or x.shape[1] == 0:
-        raise ValueError(f"x must hold at least one step and one sequence; got shape {x.shape}.")
+        raise ValueError(
+            f"x must hold at least one step and one sequence; got shape {x.shape}."
+        )
     return x
 
 
@@ -550,7 +609,9 @@ def _states_along(layer, x: np.ndarray, state) -> tuple[list, tuple[int, ...]]:
         out, last = layer.forward(x[t : t + 1], states[-1])
         copy = tuple(np.array(part) for part in _parts(last))
         states.append(copy if isinstance(last, tuple) else copy[0])
-    if state is None:  # None means zeros; make them explicit, in the layer's format
+    if (
+        state is None
+    ):  # None means zeros; make them explicit, in the layer's format
         states[0] = _zeros_like_state(states[1])
     return states, (len(x), *out.shape[1:])
 

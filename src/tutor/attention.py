@@ -83,11 +83,17 @@ def init_additive_attention(
         ("dec_size", dec_size),
         ("attention_size", attention_size),
     ):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, np.integer))
+            or value < 1
+        ):
             raise ValueError(f"{name} must be a positive int; got {value!r}.")
     dtype = np.dtype(dtype)
     if dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
-        raise ValueError(f"dtype must be np.float64 or np.float32; got {dtype.name}.")
+        raise ValueError(
+            f"dtype must be np.float64 or np.float32; got {dtype.name}."
+        )
     rng = as_rng(rng)
 
     def uniform(shape: tuple[int, ...], fan_in: int) -> np.ndarray:
@@ -102,7 +108,9 @@ def init_additive_attention(
     }
 
 
-def attention_keys(enc_out: np.ndarray, weight_enc: np.ndarray, bias: np.ndarray) -> np.ndarray:
+def attention_keys(
+    enc_out: np.ndarray, weight_enc: np.ndarray, bias: np.ndarray
+) -> np.ndarray:
     """The encoder's side of every score, ``W_a h_j + b``, for all positions j at once.
 
     Computed once per source sequence and shared by all the decoder's steps.
@@ -117,7 +125,9 @@ def attention_keys(enc_out: np.ndarray, weight_enc: np.ndarray, bias: np.ndarray
     """
     enc_out = _check_enc_out(enc_out)
     weight_enc = check_float_array("weight_enc", weight_enc, enc_out.dtype)
-    check_shape("weight_enc", weight_enc, (None, enc_out.shape[2]), "(A, H_enc)")
+    check_shape(
+        "weight_enc", weight_enc, (None, enc_out.shape[2]), "(A, H_enc)"
+    )
     bias = check_float_array("bias", bias, enc_out.dtype)
     check_shape("bias", bias, (weight_enc.shape[0],), "(A,)")
     return enc_out @ weight_enc.T + bias
@@ -146,7 +156,9 @@ def attention_keys_backward(
     A = weight_enc.shape[0]
     dkeys = check_float_array("dkeys", dkeys, enc_out.dtype)
     check_shape("dkeys", dkeys, (S, B, A), "(S, B, A)")
-    dkey_rows = dkeys.reshape(S * B, A)  # every (position, sequence) pair is one row
+    dkey_rows = dkeys.reshape(
+        S * B, A
+    )  # every (position, sequence) pair is one row
     grads = {
         "weight_enc": dkey_rows.T @ enc_out.reshape(S * B, H_enc),
         "bias": dkey_rows.sum(axis=0),
@@ -184,13 +196,19 @@ def additive_attention_forward(
         the tuple ``(context, weights, cache)``.
     """
     _check_step(s, enc_out, keys, weight_dec, v)
-    z = np.tanh(keys + s @ weight_dec.T)  # (S, B, A): the (B, A) term is broadcast over j
+    z = np.tanh(
+        keys + s @ weight_dec.T
+    )  # (S, B, A): the (B, A) term is broadcast over j
     scores = z @ v  # (S, B), e_j for every position and sequence
     if mask is not None:
         scores = np.where(_check_mask(mask, scores.shape), scores, -np.inf)
-    weights = np.exp(scores - scores.max(axis=0))  # softmax over the positions j (axis 0);
+    weights = np.exp(
+        scores - scores.max(axis=0)
+    )  # softmax over the positions j (axis 0);
     weights /= weights.sum(axis=0)  # exp(-inf) = 0 at the masked ones
-    context = np.einsum("sb,sbh->bh", weights, enc_out)  # (B, H_enc): sum_j alpha_j h_j
+    context = np.einsum(
+        "sb,sbh->bh", weights, enc_out
+    )  # (B, H_enc): sum_j alpha_j h_j
     cache = {"s": s, "enc_out": enc_out, "z": z, "weights": weights}
     return context, weights, cache
 
@@ -218,16 +236,29 @@ def additive_attention_backward(
         ``dkeys``, summed over steps, to :func:`attention_keys_backward`).
     """
     _check_backward(dcontext, cache, weight_dec, v)
-    s, enc_out, z, weights = cache["s"], cache["enc_out"], cache["z"], cache["weights"]
+    s, enc_out, z, weights = (
+        cache["s"],
+        cache["enc_out"],
+        cache["z"],
+        cache["weights"],
+    )
     # c = sum_j alpha_j h_j
-    dweights = np.einsum("sbh,bh->sb", enc_out, dcontext)  # (S, B): dL/dalpha_j = h_j . dc
-    denc_out = weights[:, :, None] * dcontext  # (S, B, H_enc): dL/dh_j = alpha_j dc
+    dweights = np.einsum(
+        "sbh,bh->sb", enc_out, dcontext
+    )  # (S, B): dL/dalpha_j = h_j . dc
+    denc_out = (
+        weights[:, :, None] * dcontext
+    )  # (S, B, H_enc): dL/dh_j = alpha_j dc
     # alpha = softmax(e) over j: de_j = alpha_j (dalpha_j - sum_k alpha_k dalpha_k)
-    dscores = weights * (dweights - (weights * dweights).sum(axis=0))  # 0 where masked
+    dscores = weights * (
+        dweights - (weights * dweights).sum(axis=0)
+    )  # 0 where masked
     # e_j = v . z_j with z_j = tanh(keys_j + U_a s)
     S, B, A = z.shape
     dv = dscores.reshape(S * B) @ z.reshape(S * B, A)
-    dkeys = dscores[:, :, None] * v * (1.0 - z * z)  # (S, B, A), through v and the tanh
+    dkeys = (
+        dscores[:, :, None] * v * (1.0 - z * z)
+    )  # (S, B, A), through v and the tanh
     dquery = dkeys.sum(axis=0)  # (B, A): U_a s is shared by all positions j
     grads = {"weight_dec": dquery.T @ s, "v": dv}
     ds = dquery @ weight_dec
@@ -259,14 +290,26 @@ def _check_step(s, enc_out, keys, weight_dec, v) -> None:
     hint = "s is the decoder's state for each of the B sequences of enc_out."
     check_shape("s", s, (B, H_dec), "(B, H_dec)", hint)
     keys = check_float_array("keys", keys, dtype)
-    check_shape("keys", keys, (S, B, A), "(S, B, A)", "Compute them with attention_keys.")
+    check_shape(
+        "keys",
+        keys,
+        (S, B, A),
+        "(S, B, A)",
+        "Compute them with attention_keys.",
+    )
     check_shape("v", check_float_array("v", v, dtype), (A,), "(A,)")
 
 
 def _check_mask(mask: object, shape: tuple[int, int]) -> np.ndarray:
     """Return ``mask`` as a bool ``(S, B)`` array with a True in every column."""
     mask = np.asarray(mask)
-    check_shape("mask", mask, shape, "(S, B)", "One entry per source position and sequence.")
+    check_shape(
+        "mask",
+        mask,
+        shape,
+        "(S, B)",
+        "One entry per source position and sequence.",
+    )
     if mask.dtype != bool:
         raise ValueError(
             f"mask must hold bools (True at real positions); got dtype {mask.dtype}. "
@@ -297,7 +340,15 @@ def _check_backward(dcontext, cache, weight_dec, v) -> None:
     H_enc = np.shape(cache["enc_out"])[2]
     dtype = np.asarray(cache["z"]).dtype
     dcontext = check_float_array("dcontext", dcontext, dtype)
-    check_shape("dcontext", dcontext, (B, H_enc), "(B, H_enc)", "It has the context's shape.")
+    check_shape(
+        "dcontext",
+        dcontext,
+        (B, H_enc),
+        "(B, H_enc)",
+        "It has the context's shape.",
+    )
     weight_dec = check_float_array("weight_dec", weight_dec, dtype)
-    check_shape("weight_dec", weight_dec, (A, np.shape(cache["s"])[1]), "(A, H_dec)")
+    check_shape(
+        "weight_dec", weight_dec, (A, np.shape(cache["s"])[1]), "(A, H_dec)"
+    )
     check_shape("v", check_float_array("v", v, dtype), (A,), "(A,)")

@@ -31,7 +31,13 @@ LossFn = Callable[[np.ndarray, np.ndarray], tuple[float, np.ndarray]]
 
 
 def full_bptt(
-    layer, readout, x: np.ndarray, targets: np.ndarray, *, loss_fn: LossFn, state=None
+    layer,
+    readout,
+    x: np.ndarray,
+    targets: np.ndarray,
+    *,
+    loss_fn: LossFn,
+    state=None,
 ) -> tuple[float, dict[str, np.ndarray]]:
     """The loss on one batch of sequences and its gradient by backpropagation through all T steps.
 
@@ -55,7 +61,9 @@ def full_bptt(
     return loss, {name: g.copy() for name, g in grads.items()}
 
 
-def bptt_windows(n_steps: int, k1: int, k2: int | None = None) -> list[tuple[int, int, int]]:
+def bptt_windows(
+    n_steps: int, k1: int, k2: int | None = None
+) -> list[tuple[int, int, int]]:
     """The windows of truncated BPTT over a stream of ``n_steps`` steps.
 
     Every k1 steps there is one update. It backpropagates through the steps
@@ -80,7 +88,11 @@ def bptt_windows(n_steps: int, k1: int, k2: int | None = None) -> list[tuple[int
     """
     k2 = k1 if k2 is None else k2
     for name, value in (("n_steps", n_steps), ("k1", k1), ("k2", k2)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, np.integer))
+            or value < 1
+        ):
             raise ValueError(f"{name} must be a positive int; got {value!r}.")
     if k2 < k1:
         raise ValueError(
@@ -138,7 +150,13 @@ def truncated_bptt(
     Returns:
         The loss of every update, in order, shape ``(ceil(N / k1),)``.
     """
-    check_ndim("x", x, 3, "(N, B, D)", "The stream is time-major: N steps of B parallel streams.")
+    check_ndim(
+        "x",
+        x,
+        3,
+        "(N, B, D)",
+        "The stream is time-major: N steps of B parallel streams.",
+    )
     if np.shape(targets)[:2] != np.shape(x)[:2]:
         raise ValueError(
             f"targets must start with the (N, B) = {np.shape(x)[:2]} axes of x, one target "
@@ -146,23 +164,34 @@ def truncated_bptt(
         )
     model = {"rnn": layer, "readout": readout}
     history = []
-    saved_at, saved = 0, state  # the state before step `saved_at`, with no gradient attached
+    saved_at, saved = (
+        0,
+        state,
+    )  # the state before step `saved_at`, with no gradient attached
     for start, first, stop in bptt_windows(len(x), k1, k2):
-        if saved_at < start:  # k2 > k1: move the saved state up to this window's start
+        if (
+            saved_at < start
+        ):  # k2 > k1: move the saved state up to this window's start
             _, saved = layer.forward(x[saved_at:start], saved)
             saved_at = start
         out, last = layer.forward(x[start:stop], saved)
         # The loss counts the last k1 steps only; the k2 - k1 steps before them get gradient
         # through the recurrence but no loss of their own.
-        loss, dy = loss_fn(readout.forward(out[first - start :]), targets[first:stop])
+        loss, dy = loss_fn(
+            readout.forward(out[first - start :]), targets[first:stop]
+        )
         dout = np.zeros_like(out)
         dout[first - start :] = readout.backward(dy)
-        layer.backward(dout)  # no dstate: the gradient stops at the window's start
+        layer.backward(
+            dout
+        )  # no dstate: the gradient stops at the window's start
         grads = named_gradients(model)
         if clip_norm is not None:
             clip_grad_norm(grads, clip_norm)
         optimizer.step(grads)
         history.append(loss)
-        if k2 is None or k2 == k1:  # back-to-back windows: the next one starts at `stop`
+        if (
+            k2 is None or k2 == k1
+        ):  # back-to-back windows: the next one starts at `stop`
             saved_at, saved = stop, last
     return np.array(history)

@@ -119,7 +119,9 @@ class CharLM:
             raise ValueError(f"cell must be one of {CELLS}; got {cell!r}.")
         if vocab is not None:
             if not isinstance(vocab, Vocabulary):
-                raise ValueError(f"vocab must be a Vocabulary or None; got {type(vocab).__name__}.")
+                raise ValueError(
+                    f"vocab must be a Vocabulary or None; got {type(vocab).__name__}."
+                )
             if len(vocab) != vocab_size:
                 raise ValueError(
                     f"vocab has {len(vocab)} characters but vocab_size is {vocab_size}; "
@@ -128,10 +130,22 @@ class CharLM:
         rng = as_rng(rng)
         if cell == "lstm":
             forget_bias = 1.0 if forget_bias is None else forget_bias
-            layer = LSTM(vocab_size, hidden_size, rng=rng, dtype=dtype, forget_bias=forget_bias)
+            layer = LSTM(
+                vocab_size,
+                hidden_size,
+                rng=rng,
+                dtype=dtype,
+                forget_bias=forget_bias,
+            )
         elif cell == "gru":
             forget_bias = 0.0 if forget_bias is None else forget_bias
-            layer = GRU(vocab_size, hidden_size, rng=rng, dtype=dtype, update_bias=forget_bias)
+            layer = GRU(
+                vocab_size,
+                hidden_size,
+                rng=rng,
+                dtype=dtype,
+                update_bias=forget_bias,
+            )
         else:
             if forget_bias is not None:
                 raise ValueError(
@@ -168,7 +182,11 @@ class CharLM:
         return named_gradients({"rnn": self.layer, "readout": self.readout})
 
     def __repr__(self) -> str:
-        bias = "" if self.forget_bias is None else f", forget_bias={self.forget_bias!r}"
+        bias = (
+            ""
+            if self.forget_bias is None
+            else f", forget_bias={self.forget_bias!r}"
+        )
         return (
             f"CharLM(vocab_size={self.vocab_size}, hidden_size={self.hidden_size}, "
             f"cell={self.cell!r}{bias}, dtype=np.{self.dtype.name})"
@@ -179,7 +197,9 @@ class CharLM:
         ids = self._check_ids("ids", ids)
         return self._one_hot_table[ids]
 
-    def forward(self, x_ids: object, state: object = None) -> tuple[np.ndarray, object]:
+    def forward(
+        self, x_ids: object, state: object = None
+    ) -> tuple[np.ndarray, object]:
         """Read a chunk of characters and score every possible next character.
 
         Args:
@@ -267,19 +287,25 @@ class CharLM:
         """
         n = _check_count("n", n, minimum=0)
         if not (np.isfinite(temperature) and temperature >= 0):
-            raise ValueError(f"temperature must be a number >= 0; got {temperature!r}.")
+            raise ValueError(
+                f"temperature must be a number >= 0; got {temperature!r}."
+            )
         rng = as_rng(rng)
         state, h = None, np.zeros((1, self.hidden_size), dtype=self.dtype)
         if prime_ids is not None and np.size(prime_ids) > 0:
             prime_ids = self._check_ids("prime_ids", prime_ids, ndim=1)
-            out, state = self.layer.forward(self._one_hot_table[prime_ids][:, None, :])
+            out, state = self.layer.forward(
+                self._one_hot_table[prime_ids][:, None, :]
+            )
             h = out[-1]
         ids = np.empty(n, dtype=np.int64)
         for i in range(n):
             logits = self.readout.forward(h)[0].astype(np.float64)
             ids[i] = draw_with_temperature(logits, temperature, rng.random())
             if i + 1 < n:
-                out, state = self.layer.forward(self._one_hot_table[ids[i : i + 1]][:, None], state)
+                out, state = self.layer.forward(
+                    self._one_hot_table[ids[i : i + 1]][:, None], state
+                )
                 h = out[0]
         return ids
 
@@ -307,9 +333,13 @@ class CharLM:
                 "CharLM(..., vocab=vocab), or use sample_ids and vocab.decode."
             )
         prime_ids = self.vocab.encode(prime) if prime else None
-        return self.vocab.decode(self.sample_ids(n, rng, temperature, prime_ids))
+        return self.vocab.decode(
+            self.sample_ids(n, rng, temperature, prime_ids)
+        )
 
-    def _check_ids(self, name: str, ids: object, ndim: int | None = None) -> np.ndarray:
+    def _check_ids(
+        self, name: str, ids: object, ndim: int | None = None
+    ) -> np.ndarray:
         """Return ``ids`` as an integer array in 0..K-1 with ``ndim`` axes, or raise."""
         array = np.asarray(ids)
         if not np.issubdtype(array.dtype, np.integer):
@@ -320,9 +350,13 @@ class CharLM:
         if ndim is not None and array.ndim != ndim:
             labels = {1: "(P,)", 2: "(T, B)"}[ndim]
             hint = (
-                " A single stream of T ids becomes (T, 1) with ids[:, None]." if ndim == 2 else ""
+                " A single stream of T ids becomes (T, 1) with ids[:, None]."
+                if ndim == 2
+                else ""
             )
-            raise ValueError(f"{name} must have shape {labels}; got shape {array.shape}.{hint}")
+            raise ValueError(
+                f"{name} must have shape {labels}; got shape {array.shape}.{hint}"
+            )
         if array.size and (array.min() < 0 or array.max() >= self.vocab_size):
             raise ValueError(
                 f"{name} must lie in 0..{self.vocab_size - 1} (the vocabulary has "
@@ -331,7 +365,9 @@ class CharLM:
         return array
 
 
-def draw_with_temperature(logits: np.ndarray, temperature: float, u: float) -> int:
+def draw_with_temperature(
+    logits: np.ndarray, temperature: float, u: float
+) -> int:
     """Draw index k with probability ``softmax(logits / temperature)[k]``, given a uniform ``u``.
 
     A temperature below 1 sharpens the distribution (safer, more repetitive text),
@@ -365,12 +401,18 @@ def _detach(state: object) -> object:
 
 def _check_count(name: str, value: object, minimum: int = 1) -> int:
     """Return ``value`` as an int, or raise ``ValueError`` unless it is an int >= minimum."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, np.integer))
+        or value < minimum
+    ):
         raise ValueError(f"{name} must be an int >= {minimum}; got {value!r}.")
     return int(value)
 
 
-def bits_per_char(model: CharLM, ids: object, batch_size: int = 16, seq_len: int = 200) -> float:
+def bits_per_char(
+    model: CharLM, ids: object, batch_size: int = 16, seq_len: int = 200
+) -> float:
     """Score a model on a text: the mean of ``-log2 p(next character)``, in bits.
 
     The text is laid out as in :func:`tutor.data.text.text_batches` (``batch_size``
@@ -391,7 +433,9 @@ def bits_per_char(model: CharLM, ids: object, batch_size: int = 16, seq_len: int
     """
     n = np.size(ids)
     if n < 2:
-        raise ValueError(f"ids must hold at least 2 ids (an input and its target); got {n}.")
+        raise ValueError(
+            f"ids must hold at least 2 ids (an input and its target); got {n}."
+        )
     total, count, state = 0.0, 0, None
     for x, y in text_batches(ids, min(batch_size, n - 1), seq_len):
         logits, state = model.forward(x, state)
@@ -429,13 +473,19 @@ class CharLMHistory:
     @property
     def chars_per_second(self) -> float:
         """Characters read per second of training, over the whole run."""
-        return self.chars[-1] / self.seconds[-1] if self.seconds and self.seconds[-1] > 0 else 0.0
+        return (
+            self.chars[-1] / self.seconds[-1]
+            if self.seconds and self.seconds[-1] > 0
+            else 0.0
+        )
 
 
 def _check_budget(n_steps: int | None, seconds: float | None) -> None:
     """Raise ``ValueError`` unless at least one budget is given and each is positive."""
     if n_steps is None and seconds is None:
-        raise ValueError("give n_steps (a number of updates) or seconds (a time budget), or both.")
+        raise ValueError(
+            "give n_steps (a number of updates) or seconds (a time budget), or both."
+        )
     if n_steps is not None:
         _check_count("n_steps", n_steps)
     if seconds is not None and not (np.isfinite(seconds) and seconds > 0):
@@ -445,7 +495,9 @@ def _check_budget(n_steps: int | None, seconds: float | None) -> None:
 class _Budget:
     """A progress bar and stopping rule for a run of at most ``n_steps`` and ``seconds``."""
 
-    def __init__(self, n_steps: int | None, seconds: float | None, progress: bool | None):
+    def __init__(
+        self, n_steps: int | None, seconds: float | None, progress: bool | None
+    ):
         _check_budget(n_steps, seconds)
         self.n_steps, self.seconds = n_steps, seconds
         by_time = seconds is not None and (n_steps is None)
@@ -468,7 +520,9 @@ class _Budget:
 
     def update(self, steps: int, elapsed: float, bits: float) -> None:
         position = min(elapsed, self.seconds) if self.by_time else steps
-        if position - self.shown >= (0.5 if self.by_time else 1) or self.done(steps, elapsed):
+        if position - self.shown >= (0.5 if self.by_time else 1) or self.done(
+            steps, elapsed
+        ):
             self.bar.update(position - self.shown)
             self.shown = position
             self.bar.set_postfix_str(f"{bits:.3f} bits/char", refresh=False)
@@ -542,7 +596,9 @@ def train_charlm(
     steps, chars, elapsed = 0, 0, 0.0
     try:
         while not budget.done(steps, elapsed):
-            state = None  # a new epoch: the streams start again from the zero state
+            state = (
+                None  # a new epoch: the streams start again from the zero state
+            )
             for x, y in batches:
                 start = time.perf_counter()
                 loss, grads, state = model.loss_and_grads(x, y, state)
@@ -560,13 +616,21 @@ def train_charlm(
                 history.seconds.append(elapsed)
                 history.chars.append(chars)
                 budget.update(steps, elapsed, loss / LN2)
-                if valid_ids is not None and eval_every is not None and steps % eval_every == 0:
-                    history.valid.append((steps, elapsed, bits_per_char(model, valid_ids)))
+                if (
+                    valid_ids is not None
+                    and eval_every is not None
+                    and steps % eval_every == 0
+                ):
+                    history.valid.append(
+                        (steps, elapsed, bits_per_char(model, valid_ids))
+                    )
                 if budget.done(steps, elapsed):
                     break
     finally:
         budget.close()
-    if valid_ids is not None and (not history.valid or history.valid[-1][0] != steps):
+    if valid_ids is not None and (
+        not history.valid or history.valid[-1][0] != steps
+    ):
         history.valid.append((steps, elapsed, bits_per_char(model, valid_ids)))
     return history
 
@@ -593,7 +657,10 @@ def minchar_init(
         The parameter dict.
     """
     rng = as_rng(rng)
-    K, H = _check_count("vocab_size", vocab_size), _check_count("hidden_size", hidden_size)
+    K, H = (
+        _check_count("vocab_size", vocab_size),
+        _check_count("hidden_size", hidden_size),
+    )
     return {
         "Wxh": rng.normal(0.0, 0.01, (H, K)),
         "Whh": rng.normal(0.0, 0.01, (H, H)),
@@ -604,7 +671,10 @@ def minchar_init(
 
 
 def minchar_loss_and_grads(
-    params: dict[str, np.ndarray], inputs: list[int], targets: list[int], h_prev: np.ndarray
+    params: dict[str, np.ndarray],
+    inputs: list[int],
+    targets: list[int],
+    h_prev: np.ndarray,
 ) -> tuple[float, dict[str, np.ndarray], np.ndarray]:
     """Loss and gradients of a simple RNN on one chunk of one stream, one step at a time.
 
@@ -624,9 +694,13 @@ def minchar_loss_and_grads(
         The tuple ``(loss, grads, h)`` of the loss *summed* over the T steps (in nats),
         its gradients keyed as ``params``, and the last hidden state ``(H,)``.
     """
-    Wxh, Whh, Why, bh, by = (params[k] for k in ("Wxh", "Whh", "Why", "bh", "by"))
+    Wxh, Whh, Why, bh, by = (
+        params[k] for k in ("Wxh", "Whh", "Why", "bh", "by")
+    )
     T = len(inputs)
-    hs = np.empty((T + 1, len(bh)))  # hs[0] is h_prev, hs[t + 1] is the state after step t
+    hs = np.empty(
+        (T + 1, len(bh))
+    )  # hs[0] is h_prev, hs[t + 1] is the state after step t
     hs[0] = h_prev
     ps = np.empty((T, len(by)))
     loss = 0.0
@@ -640,7 +714,9 @@ def minchar_loss_and_grads(
     dh_next = np.zeros_like(bh)
     for t in reversed(range(T)):
         dy = ps[t].copy()
-        dy[targets[t]] -= 1.0  # the gradient of -log softmax(y)[target] with respect to y
+        dy[targets[t]] -= (
+            1.0  # the gradient of -log softmax(y)[target] with respect to y
+        )
         grads["Why"] += np.outer(dy, hs[t + 1])
         grads["by"] += dy
         dh = Why.T @ dy + dh_next  # h_t feeds the output and the next step
@@ -652,7 +728,9 @@ def minchar_loss_and_grads(
     return loss, grads, hs[T].copy()
 
 
-def minchar_to_charlm(params: dict[str, np.ndarray], vocab: Vocabulary | None = None) -> CharLM:
+def minchar_to_charlm(
+    params: dict[str, np.ndarray], vocab: Vocabulary | None = None
+) -> CharLM:
     """The min-char-rnn parameters as a float64 ``CharLM(cell="rnn")`` computing the same function.
 
     ``Wxh``, ``Whh`` and ``bh`` become the layer's ``weight_ih``, ``weight_hh`` and
@@ -721,7 +799,11 @@ def train_minchar(
         character; ``optimizer`` holds the Adagrad memory).
     """
     ids = np.asarray(ids)
-    if ids.ndim != 1 or not np.issubdtype(ids.dtype, np.integer) or len(ids) < seq_len + 1:
+    if (
+        ids.ndim != 1
+        or not np.issubdtype(ids.dtype, np.integer)
+        or len(ids) < seq_len + 1
+    ):
         raise ValueError(
             f"ids must be a 1-D array of integer ids longer than seq_len ({seq_len}); got "
             f"shape {ids.shape} and dtype {ids.dtype}."
@@ -736,7 +818,9 @@ def train_minchar(
     try:
         while not budget.done(steps, elapsed):
             start = time.perf_counter()
-            if position + seq_len + 1 > len(stream):  # the end of the text: start again
+            if position + seq_len + 1 > len(
+                stream
+            ):  # the end of the text: start again
                 position, h = 0, np.zeros(hidden_size)
             inputs = stream[position : position + seq_len]
             targets = stream[position + 1 : position + seq_len + 1]
@@ -765,7 +849,10 @@ def train_minchar(
 
 
 def _minchar_loss_and_grads_stacked(
-    params: dict[str, np.ndarray], inputs: list[int], targets: list[int], h_prev: np.ndarray
+    params: dict[str, np.ndarray],
+    inputs: list[int],
+    targets: list[int],
+    h_prev: np.ndarray,
 ) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray]:
     """:func:`minchar_loss_and_grads` for S networks at once, stacked on a leading axis.
 
@@ -783,7 +870,9 @@ def _minchar_loss_and_grads_stacked(
         Network s gets what :func:`minchar_loss_and_grads` gives for its own parameters,
         up to rounding.
     """
-    Wxh, Whh, Why, bh, by = (params[k] for k in ("Wxh", "Whh", "Why", "bh", "by"))
+    Wxh, Whh, Why, bh, by = (
+        params[k] for k in ("Wxh", "Whh", "Why", "bh", "by")
+    )
     T, (S, H), K = len(inputs), bh.shape, by.shape[1]
     x_onehot = np.eye(K)[inputs]  # (T, K)
     # Only the recurrence needs a loop over the steps; the input lookup, the readout and the
@@ -801,13 +890,17 @@ def _minchar_loss_and_grads_stacked(
     loss = -np.log(p[:, steps, targets]).sum(axis=1)
     dy = p
     dy[:, steps, targets] -= 1.0
-    dh_out = np.matmul(dy, Why)  # (S, T, H): what each h_t gets from its own output
+    dh_out = np.matmul(
+        dy, Why
+    )  # (S, T, H): what each h_t gets from its own output
     das = np.empty((T, S, H))
     dh_next = np.zeros((S, H))
     for t in reversed(range(T)):
         da = (1.0 - hs[t + 1] ** 2) * (dh_out[:, t] + dh_next)
         das[t] = da
-        dh_next = np.matmul(da[:, None, :], Whh)[:, 0, :]  # Whh.T @ da, per network
+        dh_next = np.matmul(da[:, None, :], Whh)[
+            :, 0, :
+        ]  # Whh.T @ da, per network
     da_seq = das.transpose(1, 2, 0)  # (S, H, T)
     grads = {
         "Wxh": da_seq @ x_onehot,
@@ -861,7 +954,11 @@ def train_minchar_seeds(
         (``history.seconds`` is the time of the shared loop).
     """
     ids = np.asarray(ids)
-    if ids.ndim != 1 or not np.issubdtype(ids.dtype, np.integer) or len(ids) < seq_len + 1:
+    if (
+        ids.ndim != 1
+        or not np.issubdtype(ids.dtype, np.integer)
+        or len(ids) < seq_len + 1
+    ):
         raise ValueError(
             f"ids must be a 1-D array of integer ids longer than seq_len ({seq_len}); got "
             f"shape {ids.shape} and dtype {ids.dtype}."
@@ -877,11 +974,15 @@ def train_minchar_seeds(
     position, h = 0, np.zeros((len(seeds), hidden_size))
     start = time.perf_counter()
     for step in range(1, n_steps + 1):
-        if position + seq_len + 1 > len(stream):  # the end of the text: start again
+        if position + seq_len + 1 > len(
+            stream
+        ):  # the end of the text: start again
             position, h = 0, np.zeros_like(h)
         inputs = stream[position : position + seq_len]
         targets = stream[position + 1 : position + seq_len + 1]
-        loss, grads, h = _minchar_loss_and_grads_stacked(params, inputs, targets, h)
+        loss, grads, h = _minchar_loss_and_grads_stacked(
+            params, inputs, targets, h
+        )
         for name, p in params.items():
             g = np.clip(grads[name], -5.0, 5.0)
             memory[name] += g * g
@@ -895,8 +996,12 @@ def train_minchar_seeds(
     results = []
     for s, history in enumerate(histories):
         history.optimizer = {name: value[s] for name, value in memory.items()}
-        model = minchar_to_charlm({name: value[s] for name, value in params.items()}, vocab)
+        model = minchar_to_charlm(
+            {name: value[s] for name, value in params.items()}, vocab
+        )
         if valid_ids is not None:
-            history.valid.append((n_steps, history.seconds[-1], bits_per_char(model, valid_ids)))
+            history.valid.append(
+                (n_steps, history.seconds[-1], bits_per_char(model, valid_ids))
+            )
         results.append((model, history))
     return results

@@ -41,7 +41,9 @@ class _CommandLineError(Exception):
 class _Parser(argparse.ArgumentParser):
     """An ``ArgumentParser`` whose errors are one line, with no usage block."""
 
-    def error(self, message: str) -> None:  # argparse calls this for any bad command line
+    def error(
+        self, message: str
+    ) -> None:  # argparse calls this for any bad command line
         raise _CommandLineError(f"{message} (see '{self.prog} --help')")
 
 
@@ -68,7 +70,9 @@ class Reproduction:
     choices: dict = field(default_factory=dict)
 
 
-def _run_delayed_recall(seed: int, steps: int | None, settings: dict) -> dict[str, float]:
+def _run_delayed_recall(
+    seed: int, steps: int | None, settings: dict
+) -> dict[str, float]:
     from tutor.experiments.bptt import train_recall
 
     row = {}
@@ -79,7 +83,9 @@ def _run_delayed_recall(seed: int, steps: int | None, settings: dict) -> dict[st
     return row
 
 
-def _run_temporal_xor(seed: int, steps: int | None, settings: dict) -> dict[str, float]:
+def _run_temporal_xor(
+    seed: int, steps: int | None, settings: dict
+) -> dict[str, float]:
     from tutor.bptt import truncated_bptt
     from tutor.data.streams import temporal_xor_task
     from tutor.feedforward import Dense, named_parameters
@@ -92,7 +98,9 @@ def _run_temporal_xor(seed: int, steps: int | None, settings: dict) -> dict[str,
     rng = np.random.default_rng(seed)
     data = temporal_xor_task(chunk * updates, rng, n_streams=32)
     layer, readout = RNN(1, hidden, rng=rng), Dense(hidden, 1, rng=rng)
-    optimizer = Adam(named_parameters({"rnn": layer, "readout": readout}), lr=settings["lr"])
+    optimizer = Adam(
+        named_parameters({"rnn": layer, "readout": readout}), lr=settings["lr"]
+    )
     truncated_bptt(
         layer,
         readout,
@@ -104,17 +112,37 @@ def _run_temporal_xor(seed: int, steps: int | None, settings: dict) -> dict[str,
     )
     test = temporal_xor_task(3000, rng, n_streams=1)
     out, _ = layer.forward(test.inputs)
-    error = (sigmoid(readout.forward(out)) - test.targets)[..., 0] ** 2  # (T, 1)
-    scored = np.arange(len(error)) >= chunk  # the first chunk's targets are not scored
+    error = (sigmoid(readout.forward(out)) - test.targets)[
+        ..., 0
+    ] ** 2  # (T, 1)
+    scored = (
+        np.arange(len(error)) >= chunk
+    )  # the first chunk's targets are not scored
     row = {}
-    for phase, label in ((0, "error bit 1"), (1, "error bit 2"), (2, "error XOR bit")):
-        row[label] = float(error[scored & (test.target_phase[:, 0] == phase)].mean())
+    for phase, label in (
+        (0, "error bit 1"),
+        (1, "error bit 2"),
+        (2, "error XOR bit"),
+    ):
+        row[label] = float(
+            error[scored & (test.target_phase[:, 0] == phase)].mean()
+        )
     return row
 
 
-def _run_adding(seed: int, steps: int | None, settings: dict) -> dict[str, float]:
-    from tutor.data.adding import adding_accuracy, adding_baseline_error, adding_problem
-    from tutor.experiments.adding import adding_network, adding_predictions, length_sweep
+def _run_adding(
+    seed: int, steps: int | None, settings: dict
+) -> dict[str, float]:
+    from tutor.data.adding import (
+        adding_accuracy,
+        adding_baseline_error,
+        adding_problem,
+    )
+    from tutor.experiments.adding import (
+        adding_network,
+        adding_predictions,
+        length_sweep,
+    )
 
     T, hidden = settings["T"], settings["hidden"]
     sweep = length_sweep(
@@ -134,41 +162,65 @@ def _run_adding(seed: int, steps: int | None, settings: dict) -> dict[str, float
     }
 
 
-def _run_embedded_reber(seed: int, steps: int | None, settings: dict) -> dict[str, float]:
+def _run_embedded_reber(
+    seed: int, steps: int | None, settings: dict
+) -> dict[str, float]:
     from tutor.experiments.reber import train_reber
 
     epochs = {} if steps is None else {"max_epochs": steps}
     row = {}
-    for cell, hidden in (("lstm", settings["lstm_hidden"]), ("srn", settings["srn_hidden"])):
+    for cell, hidden in (
+        ("lstm", settings["lstm_hidden"]),
+        ("srn", settings["srn_hidden"]),
+    ):
         run = train_reber(cell, hidden, seed=seed, **epochs)
         row[f"{cell} solved"] = float(run.solved)
         row[f"{cell} outer step"] = run.test.outer
     return row
 
 
-def _run_forget_gate(seed: int, steps: int | None, settings: dict) -> dict[str, float]:
-    from tutor.experiments.lstm_memory import evaluate_continual_reber, train_continual_reber
+def _run_forget_gate(
+    seed: int, steps: int | None, settings: dict
+) -> dict[str, float]:
+    from tutor.experiments.lstm_memory import (
+        evaluate_continual_reber,
+        train_continual_reber,
+    )
 
     updates = {} if steps is None else {"n_updates": steps}
     row = {}
-    for forget_gate, label in ((True, "with forget gate"), (False, "1997 cell")):
-        run = train_continual_reber(forget_gate=forget_gate, seed=seed, **updates)
+    for forget_gate, label in (
+        (True, "with forget gate"),
+        (False, "1997 cell"),
+    ):
+        run = train_continual_reber(
+            forget_gate=forget_gate, seed=seed, **updates
+        )
         test = evaluate_continual_reber(
-            run.layer, run.readout, seed=seed + 10_000, n_steps=settings["test_steps"]
+            run.layer,
+            run.readout,
+            seed=seed + 10_000,
+            n_steps=settings["test_steps"],
         )
         row[f"{label}: outer accuracy"] = test.outer_accuracy
         row[f"{label}: final mean |c|"] = float(test.mean_abs_cell[-1])
     return row
 
 
-def _run_compare(seed: int, steps: int | None, settings: dict) -> dict[str, float]:
+def _run_compare(
+    seed: int, steps: int | None, settings: dict
+) -> dict[str, float]:
     from tutor.experiments.compare import run_sweep
 
     task = settings["task"]
     budget = (
-        {} if steps is None else {task: {"max_epochs" if task == "reber" else "max_updates": steps}}
+        {}
+        if steps is None
+        else {task: {"max_epochs" if task == "reber" else "max_updates": steps}}
     )
-    runs = run_sweep((task,), ("srn", "lstm", "gru"), seeds=(seed,), settings=budget)
+    runs = run_sweep(
+        (task,), ("srn", "lstm", "gru"), seeds=(seed,), settings=budget
+    )
     row = {}
     for run in runs:
         row[f"{run.cell} solved"] = float(run.success)
@@ -245,20 +297,31 @@ def _parse_setting(text: str, settings: dict) -> tuple[str, object]:
             return key, tuple(int(v) for v in value.split(","))
         return key, type(default)(value)
     except ValueError:
-        kind = "comma-separated ints" if isinstance(default, tuple) else type(default).__name__
-        raise _CommandLineError(f"--set {key}= needs {kind}; got {value!r}") from None
+        kind = (
+            "comma-separated ints"
+            if isinstance(default, tuple)
+            else type(default).__name__
+        )
+        raise _CommandLineError(
+            f"--set {key}= needs {kind}; got {value!r}"
+        ) from None
 
 
 def _format_table(rows: list[dict], first: str = "seed") -> str:
     """A plain-text table with a header, one line per row and a mean line."""
     columns = [first, *[c for c in rows[0] if c != first]]
-    means = {c: float(np.mean([r[c] for r in rows])) for c in columns if c != first}
+    means = {
+        c: float(np.mean([r[c] for r in rows])) for c in columns if c != first
+    }
     lines = [[first, *columns[1:]]]
     for row in rows:
         lines.append([str(row[first]), *[f"{row[c]:.3f}" for c in columns[1:]]])
     lines.append(["mean", *[f"{means[c]:.3f}" for c in columns[1:]]])
     widths = [max(len(line[i]) for line in lines) for i in range(len(columns))]
-    text = ["  ".join(cell.rjust(w) for cell, w in zip(line, widths)) for line in lines]
+    text = [
+        "  ".join(cell.rjust(w) for cell, w in zip(line, widths))
+        for line in lines
+    ]
     text.insert(1, "  ".join("-" * w for w in widths))
     text.insert(len(text) - 1, text[1])
     return "\n".join(text)
@@ -284,16 +347,22 @@ def _reproduce(args: argparse.Namespace) -> int:
             )
         settings[key] = value
     shown = ", ".join(
-        f"{k}={','.join(map(str, v)) if isinstance(v, tuple) else v}" for k, v in settings.items()
+        f"{k}={','.join(map(str, v)) if isinstance(v, tuple) else v}"
+        for k, v in settings.items()
     )
     print(f"{reproduction.name}: {reproduction.summary}")
     print(
-        f"settings: {shown}; {args.seeds} seeds" + (f"; {args.steps} updates" if args.steps else "")
+        f"settings: {shown}; {args.seeds} seeds"
+        + (f"; {args.steps} updates" if args.steps else "")
     )
     rows = []
     seeds = range(args.first_seed, args.first_seed + args.seeds)
-    for seed in tqdm(seeds, desc=reproduction.name, unit="seed", disable=not _progress(args)):
-        rows.append({"seed": seed, **reproduction.run(seed, args.steps, settings)})
+    for seed in tqdm(
+        seeds, desc=reproduction.name, unit="seed", disable=not _progress(args)
+    ):
+        rows.append(
+            {"seed": seed, **reproduction.run(seed, args.steps, settings)}
+        )
     print(_format_table(rows))
     return 0
 
@@ -311,7 +380,9 @@ def _read_text(path: str) -> str:
     except IsADirectoryError:
         raise ValueError(f"cannot read {path}: it is a directory") from None
     except OSError as error:
-        raise ValueError(f"cannot read {path}: {error.strerror or error}") from None
+        raise ValueError(
+            f"cannot read {path}: {error.strerror or error}"
+        ) from None
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -344,9 +415,16 @@ def _train_char(args: argparse.Namespace) -> int:
             f"--batch {args.batch} needs at least {needed} (use a smaller --batch)"
         )
     model = CharLM(
-        len(vocab), args.hidden, args.cell, rng=args.seed, dtype=np.dtype(args.dtype), vocab=vocab
+        len(vocab),
+        args.hidden,
+        args.cell,
+        rng=args.seed,
+        dtype=np.dtype(args.dtype),
+        vocab=vocab,
     )
-    budget = f"{args.steps} steps" if args.steps else f"{args.seconds:g} seconds"
+    budget = (
+        f"{args.steps} steps" if args.steps else f"{args.seconds:g} seconds"
+    )
     print(
         f"training {'a' if args.cell == 'gru' else 'an'} {args.cell.upper()} character model "
         f"(H = {args.hidden}, "
@@ -365,7 +443,9 @@ def _train_char(args: argparse.Namespace) -> int:
         progress=_progress(args),
     )
     last = float(np.mean(history.bits[-50:]))
-    unigram = unigram_bits_per_char(train_ids, len(vocab), valid_ids if n_valid else None)
+    unigram = unigram_bits_per_char(
+        train_ids, len(vocab), valid_ids if n_valid else None
+    )
     results = {
         "steps": len(history.losses),
         "seconds": round(history.seconds[-1], 3),
@@ -382,8 +462,12 @@ def _train_char(args: argparse.Namespace) -> int:
     if n_valid:
         valid = history.valid[-1][2]
         results["valid_bits_per_char"] = round(valid, 4)
-        print(f"held-out text ({n_valid:,} characters): {valid:.3f} bits per character")
-    print(f"unigram baseline on the {where} text: {unigram:.3f} bits per character")
+        print(
+            f"held-out text ({n_valid:,} characters): {valid:.3f} bits per character"
+        )
+    print(
+        f"unigram baseline on the {where} text: {unigram:.3f} bits per character"
+    )
     settings = {
         "text": Path(args.textfile).name,
         "seed": args.seed,
@@ -392,7 +476,11 @@ def _train_char(args: argparse.Namespace) -> int:
         "lr": args.lr,
         "blas_threads": args.blas_threads,
     }
-    save_model(args.out, model, metadata={"trained_by": "tutor train-char", **settings, **results})
+    save_model(
+        args.out,
+        model,
+        metadata={"trained_by": "tutor train-char", **settings, **results},
+    )
     print(f"saved to {args.out}")
     if args.sample:
         print(f"a sample (temperature 0.8, seed {args.seed}):")
@@ -414,10 +502,14 @@ def _sample(args: argparse.Namespace) -> int:
             f"with 'tutor train-char')"
         )
     if model.vocab is None:
-        raise ValueError(f"{args.model} has no vocabulary: it cannot turn its output into text")
+        raise ValueError(
+            f"{args.model} has no vocabulary: it cannot turn its output into text"
+        )
     unknown = sorted(set(args.prime) - set(model.vocab.chars))
     if unknown:
-        raise ValueError(f"--prime holds characters the model has never seen: {''.join(unknown)!r}")
+        raise ValueError(
+            f"--prime holds characters the model has never seen: {''.join(unknown)!r}"
+        )
     text = model.sample(args.n, args.seed, args.temperature, args.prime)
     sys.stdout.write(args.prime + text + "\n")
     return 0
@@ -433,7 +525,9 @@ def _int_at_least(minimum: int, what: str) -> Callable[[str], int]:
         try:
             value = int(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+            raise argparse.ArgumentTypeError(
+                f"expected {what}, got {text!r}"
+            ) from None
         if value < minimum:
             raise argparse.ArgumentTypeError(f"expected {what}, got {value}")
         return value
@@ -449,9 +543,13 @@ def _positive_float(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"expected a positive number, got {text!r}"
+        ) from None
     if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text}")
+        raise argparse.ArgumentTypeError(
+            f"expected a positive number, got {text}"
+        )
     return value
 
 
@@ -459,7 +557,9 @@ def _temperature(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"expected a number >= 0, got {text!r}"
+        ) from None
     if not (math.isfinite(value) and value >= 0):
         raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text}")
     return value
@@ -469,9 +569,13 @@ def _fraction(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 0.5], got {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"expected a number in [0, 0.5], got {text!r}"
+        ) from None
     if not 0 <= value <= 0.5:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 0.5], got {text}")
+        raise argparse.ArgumentTypeError(
+            f"expected a number in [0, 0.5], got {text}"
+        )
     return value
 
 
@@ -489,8 +593,12 @@ def _build_parser() -> argparse.ArgumentParser:
         prog="tutor",
         description="The command line of the book 'Recurrent neural networks from the ground up'.",
     )
-    parser.add_argument("--version", action="version", version=f"tutor {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    parser.add_argument(
+        "--version", action="version", version=f"tutor {__version__}"
+    )
+    commands = parser.add_subparsers(
+        dest="command", metavar="COMMAND", parser_class=_Parser
+    )
     commands.required = True
 
     train = commands.add_parser(
@@ -502,38 +610,74 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument("textfile", metavar="TEXTFILE", help="a UTF-8 text file")
     train.add_argument(
-        "--cell", choices=("lstm", "gru", "rnn"), default="lstm", help="default: lstm"
+        "--cell",
+        choices=("lstm", "gru", "rnn"),
+        default="lstm",
+        help="default: lstm",
     )
     train.add_argument(
-        "--hidden", type=_positive_int, default=128, help="hidden units (default 128)"
+        "--hidden",
+        type=_positive_int,
+        default=128,
+        help="hidden units (default 128)",
     )
     train.add_argument(
-        "--seconds", type=_positive_float, default=60.0, help="training time budget (default 60)"
+        "--seconds",
+        type=_positive_float,
+        default=60.0,
+        help="training time budget (default 60)",
     )
     train.add_argument(
-        "--steps", type=_positive_int, default=None, help="train for this many updates instead"
+        "--steps",
+        type=_positive_int,
+        default=None,
+        help="train for this many updates instead",
     )
     train.add_argument(
-        "--seq-len", type=_positive_int, default=50, help="characters per chunk (default 50)"
+        "--seq-len",
+        type=_positive_int,
+        default=50,
+        help="characters per chunk (default 50)",
     )
     train.add_argument(
-        "--batch", type=_positive_int, default=32, help="parallel streams (default 32)"
+        "--batch",
+        type=_positive_int,
+        default=32,
+        help="parallel streams (default 32)",
     )
     train.add_argument(
-        "--lr", type=_positive_float, default=1e-2, help="Adam's learning rate (default 0.01)"
+        "--lr",
+        type=_positive_float,
+        default=1e-2,
+        help="Adam's learning rate (default 0.01)",
     )
-    train.add_argument("--seed", type=_count, default=0, help="seed of the initial weights")
     train.add_argument(
-        "--dtype", choices=("float32", "float64"), default="float32", help="default: float32"
+        "--seed", type=_count, default=0, help="seed of the initial weights"
     )
     train.add_argument(
-        "--valid", type=_fraction, default=0.1, help="fraction of the text held out (default 0.1)"
+        "--dtype",
+        choices=("float32", "float64"),
+        default="float32",
+        help="default: float32",
     )
-    train.add_argument("--out", default="model.npz", help="where to save (default model.npz)")
     train.add_argument(
-        "--sample", type=_count, default=200, help="characters to print after training (0: none)"
+        "--valid",
+        type=_fraction,
+        default=0.1,
+        help="fraction of the text held out (default 0.1)",
     )
-    train.add_argument("--no-progress", action="store_true", help="no progress bar")
+    train.add_argument(
+        "--out", default="model.npz", help="where to save (default model.npz)"
+    )
+    train.add_argument(
+        "--sample",
+        type=_count,
+        default=200,
+        help="characters to print after training (0: none)",
+    )
+    train.add_argument(
+        "--no-progress", action="store_true", help="no progress bar"
+    )
     train.set_defaults(run=_train_char, trains=True)
 
     sample = commands.add_parser(
@@ -542,9 +686,14 @@ def _build_parser() -> argparse.ArgumentParser:
         description="Load a character model saved by 'tutor train-char' and print the "
         "prime followed by generated text.",
     )
-    sample.add_argument("model", metavar="MODEL", help="an .npz file saved by train-char")
     sample.add_argument(
-        "--n", type=_count, default=300, help="characters to generate (default 300)"
+        "model", metavar="MODEL", help="an .npz file saved by train-char"
+    )
+    sample.add_argument(
+        "--n",
+        type=_count,
+        default=300,
+        help="characters to generate (default 300)",
     )
     sample.add_argument(
         "--temperature",
@@ -552,8 +701,12 @@ def _build_parser() -> argparse.ArgumentParser:
         default=0.8,
         help="below 1 safer, above 1 wilder, 0 always the likeliest character (default 0.8)",
     )
-    sample.add_argument("--seed", type=_count, default=0, help="seed of the random draws")
-    sample.add_argument("--prime", default="", help="text the model reads before generating")
+    sample.add_argument(
+        "--seed", type=_count, default=0, help="seed of the random draws"
+    )
+    sample.add_argument(
+        "--prime", default="", help="text the model reads before generating"
+    )
     sample.set_defaults(run=_sample, no_progress=True)
 
     names = ", ".join(REPRODUCTIONS)
@@ -563,16 +716,29 @@ def _build_parser() -> argparse.ArgumentParser:
         description=f"Run one of the book's reproductions ({names}) for several seeds and "
         f"print a table. 'tutor reproduce --list' says what each one shows.",
     )
-    reproduce.add_argument("name", metavar="NAME", nargs="?", help=f"one of: {names}")
-    reproduce.add_argument("--list", action="store_true", help="list the reproductions")
     reproduce.add_argument(
-        "--seeds", type=_positive_int, default=3, help="number of seeds (default 3)"
+        "name", metavar="NAME", nargs="?", help=f"one of: {names}"
     )
     reproduce.add_argument(
-        "--first-seed", type=_count, default=0, help="the first seed (default 0)"
+        "--list", action="store_true", help="list the reproductions"
     )
     reproduce.add_argument(
-        "--steps", type=_positive_int, default=None, help="training updates per run (fewer: faster)"
+        "--seeds",
+        type=_positive_int,
+        default=3,
+        help="number of seeds (default 3)",
+    )
+    reproduce.add_argument(
+        "--first-seed",
+        type=_count,
+        default=0,
+        help="the first seed (default 0)",
+    )
+    reproduce.add_argument(
+        "--steps",
+        type=_positive_int,
+        default=None,
+        help="training updates per run (fewer: faster)",
     )
     reproduce.add_argument(
         "--set",
@@ -581,13 +747,19 @@ def _build_parser() -> argparse.ArgumentParser:
         metavar="KEY=VALUE",
         help="change a setting, e.g. --set T=20 for adding, --set windows=6,7 --set delay=6",
     )
-    reproduce.add_argument("--no-progress", action="store_true", help="no progress bar")
+    reproduce.add_argument(
+        "--no-progress", action="store_true", help="no progress bar"
+    )
     reproduce.set_defaults(run=_reproduce, trains=True)
     return parser
 
 
 #: The environment variables that fix the number of BLAS threads when NumPy starts.
-THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+THREAD_VARIABLES = (
+    "OPENBLAS_NUM_THREADS",
+    "OMP_NUM_THREADS",
+    "MKL_NUM_THREADS",
+)
 
 
 def _blas_threads() -> tuple[contextlib.AbstractContextManager, str]:
@@ -601,12 +773,17 @@ def _blas_threads() -> tuple[contextlib.AbstractContextManager, str]:
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:
-        setting = next((os.environ[v] for v in THREAD_VARIABLES if v in os.environ), "default")
+        setting = next(
+            (os.environ[v] for v in THREAD_VARIABLES if v in os.environ),
+            "default",
+        )
         return contextlib.nullcontext(), setting
     return threadpool_limits(1), "1"
 
 
-def _restart_single_threaded(args: argparse.Namespace, argv: Sequence[str] | None) -> None:
+def _restart_single_threaded(
+    args: argparse.Namespace, argv: Sequence[str] | None
+) -> None:
     """Start the command again with one BLAS thread, if that is needed and possible.
 
     Only for the commands that train, only when the command was started as a program
@@ -615,7 +792,11 @@ def _restart_single_threaded(args: argparse.Namespace, argv: Sequence[str] | Non
     with ``OPENBLAS_NUM_THREADS=1`` and friends, which NumPy reads when it starts.
     A thread variable set by the user is always respected.
     """
-    if argv is not None or os.name != "posix" or not getattr(args, "trains", False):
+    if (
+        argv is not None
+        or os.name != "posix"
+        or not getattr(args, "trains", False)
+    ):
         return
     if args.command == "reproduce" and (args.list or args.name is None):
         return  # only listing
@@ -627,7 +808,9 @@ def _restart_single_threaded(args: argparse.Namespace, argv: Sequence[str] | Non
         env = {**os.environ, **dict.fromkeys(THREAD_VARIABLES, "1")}
         sys.stdout.flush()
         sys.stderr.flush()
-        os.execve(sys.executable, [sys.executable, "-m", "tutor", *sys.argv[1:]], env)
+        os.execve(
+            sys.executable, [sys.executable, "-m", "tutor", *sys.argv[1:]], env
+        )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -654,7 +837,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ValueError, OSError, RuntimeError) as error:
         _report(error)
         return 1
-    except Exception as error:  # a bug: still one line, but say what kind of error it was
+    except (
+        Exception
+    ) as error:  # a bug: still one line, but say what kind of error it was
         _report(f"{type(error).__name__}: {error}")
         return 1
 

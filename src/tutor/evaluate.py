@@ -19,7 +19,9 @@ from tutor._checks import check_float_array, check_int_array, check_shape
 __all__ = ["group_means", "legal_ranked_first"]
 
 
-def group_means(values: np.ndarray, groups: np.ndarray, n_groups: int | None = None) -> np.ndarray:
+def group_means(
+    values: np.ndarray, groups: np.ndarray, n_groups: int | None = None
+) -> np.ndarray:
     """The mean of ``values`` over the entries of each group.
 
     For example, with ``values`` the squared error of every step and ``groups``
@@ -48,9 +50,13 @@ def group_means(values: np.ndarray, groups: np.ndarray, n_groups: int | None = N
         hint="groups holds one integer label for every entry of values.",
     )
     if groups.size == 0:
-        raise ValueError("values and groups are empty: there is nothing to average.")
+        raise ValueError(
+            "values and groups are empty: there is nothing to average."
+        )
     if groups.min() < 0:
-        raise ValueError(f"group labels must be at least 0; got {groups.min()}.")
+        raise ValueError(
+            f"group labels must be at least 0; got {groups.min()}."
+        )
     if n_groups is None:
         n_groups = int(groups.max()) + 1
     elif groups.max() >= n_groups:
@@ -59,10 +65,14 @@ def group_means(values: np.ndarray, groups: np.ndarray, n_groups: int | None = N
             f"got the label {groups.max()}."
         )
     sums = np.bincount(
-        groups.ravel(), weights=values.ravel().astype(np.float64), minlength=n_groups
+        groups.ravel(),
+        weights=values.ravel().astype(np.float64),
+        minlength=n_groups,
     )
     counts = np.bincount(groups.ravel(), minlength=n_groups)
-    with np.errstate(invalid="ignore", divide="ignore"):  # 0 / 0 is the NaN of an empty group
+    with np.errstate(
+        invalid="ignore", divide="ignore"
+    ):  # 0 / 0 is the NaN of an empty group
         return sums / counts
 
 

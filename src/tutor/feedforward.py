@@ -68,7 +68,9 @@ class Dense:
             )
         bound = 1.0 / np.sqrt(in_features)
         self.params = {
-            "weight": rng.uniform(-bound, bound, (out_features, in_features)).astype(dtype),
+            "weight": rng.uniform(
+                -bound, bound, (out_features, in_features)
+            ).astype(dtype),
             "bias": rng.uniform(-bound, bound, out_features).astype(dtype),
         }
         self.grads = {name: np.zeros_like(p) for name, p in self.params.items()}
@@ -132,9 +134,15 @@ class Dense:
             "(..., K)",
             hint="dy must have the shape of the output of the last forward pass.",
         )
-        dy_rows = dy.reshape(-1, self.out_features)  # (N, K), N = all leading axes
-        self.grads["weight"][...] = dy_rows.T @ x.reshape(-1, self.in_features)  # dW = dy^T x
-        self.grads["bias"][...] = dy_rows.sum(axis=0)  # db = sum of dy over rows
+        dy_rows = dy.reshape(
+            -1, self.out_features
+        )  # (N, K), N = all leading axes
+        self.grads["weight"][...] = dy_rows.T @ x.reshape(
+            -1, self.in_features
+        )  # dW = dy^T x
+        self.grads["bias"][...] = dy_rows.sum(
+            axis=0
+        )  # db = sum of dy over rows
         return dy @ weight  # dx = dy W
 
 
@@ -178,7 +186,9 @@ class MLP:
         rng = as_rng(rng)
         self.activation = activation
         self.phi, self.dphi_from_output = ACTIVATIONS[activation]
-        widths = zip(sizes[:-1], sizes[1:], strict=True)  # (in, out) of each layer
+        widths = zip(
+            sizes[:-1], sizes[1:], strict=True
+        )  # (in, out) of each layer
         self.layers = [Dense(n_in, n_out, rng, dtype) for n_in, n_out in widths]
         self._hidden = None  # the hidden activations of the last forward pass
 
@@ -226,7 +236,9 @@ class MLP:
                 "MLP.backward was called before forward: call forward(x) first, then backward(dy)."
             )
         dh = self.layers[-1].backward(dy)  # dW2, db2; dh = dy W2
-        for layer, h in zip(reversed(self.layers[:-1]), reversed(self._hidden), strict=True):
+        for layer, h in zip(
+            reversed(self.layers[:-1]), reversed(self._hidden), strict=True
+        ):
             dz = dh * self.dphi_from_output(h)  # dz = dh * phi'(z)
             dh = layer.backward(dz)  # dW1, db1; dx = dz W1
         return dh
@@ -270,5 +282,9 @@ def named_gradients(layers: dict) -> dict[str, np.ndarray]:
 
 def _check_size(name: str, value: object) -> None:
     """Raise ``ValueError`` unless ``value`` is a positive int."""
-    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
+    if (
+        not isinstance(value, (int, np.integer))
+        or isinstance(value, bool)
+        or value < 1
+    ):
         raise ValueError(f"{name} must be a positive int; got {value!r}.")

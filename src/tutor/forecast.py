@@ -69,13 +69,17 @@ __all__ = [
 def _check_series(name: str, series: object, min_length: int = 1) -> np.ndarray:
     """Return ``series`` as a 1-D float64 array of at least ``min_length`` finite values."""
     array = np.asarray(series)
-    if array.ndim != 1 or not (np.issubdtype(array.dtype, np.number) and array.dtype != bool):
+    if array.ndim != 1 or not (
+        np.issubdtype(array.dtype, np.number) and array.dtype != bool
+    ):
         raise ValueError(
             f"{name} must be a 1-D array of numbers, (N,); got shape {array.shape} and "
             f"dtype {array.dtype}."
         )
     if len(array) < min_length:
-        raise ValueError(f"{name} must hold at least {min_length} values; got {len(array)}.")
+        raise ValueError(
+            f"{name} must hold at least {min_length} values; got {len(array)}."
+        )
     array = array.astype(np.float64, copy=False)
     if not np.isfinite(array).all():
         raise ValueError(
@@ -87,7 +91,11 @@ def _check_series(name: str, series: object, min_length: int = 1) -> np.ndarray:
 
 def _check_int(name: str, value: object, minimum: int) -> int:
     """Return ``value`` as an int, or raise ``ValueError`` unless it is an int >= minimum."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, np.integer))
+        or value < minimum
+    ):
         raise ValueError(f"{name} must be an int >= {minimum}; got {value!r}.")
     return int(value)
 
@@ -149,8 +157,13 @@ def split_in_time(
     else:
         times = np.asarray(times)
         if times.shape != series.shape or np.any(np.diff(times) <= 0):
-            raise ValueError("times must be increasing and have the shape of series.")
-        a, b = (int(np.searchsorted(times, end, side="left")) for end in (train_end, valid_end))
+            raise ValueError(
+                "times must be increasing and have the shape of series."
+            )
+        a, b = (
+            int(np.searchsorted(times, end, side="left"))
+            for end in (train_end, valid_end)
+        )
     if not 0 < a < b < len(series):
         raise ValueError(
             f"the split must leave every part at least one value: need 0 < train_end < "
@@ -182,7 +195,9 @@ class Standardiser:
         train = _check_series("train", train, min_length=2)
         std = float(train.std())
         if std == 0:
-            raise ValueError("train is constant: its standard deviation is 0, nothing to scale by.")
+            raise ValueError(
+                "train is constant: its standard deviation is 0, nothing to scale by."
+            )
         return cls(float(train.mean()), std)
 
     def transform(self, values: object) -> np.ndarray:
@@ -211,7 +226,9 @@ def last_value_forecast(history: object, horizon: int) -> np.ndarray:
     return np.full(_check_int("horizon", horizon, 1), history[-1])
 
 
-def seasonal_naive_forecast(history: object, horizon: int, period: int) -> np.ndarray:
+def seasonal_naive_forecast(
+    history: object, horizon: int, period: int
+) -> np.ndarray:
     """Forecast that each future value equals the value one season (``period`` steps) earlier.
 
     Step h ahead (h = 1, 2, ...) gets ``history[N - period + (h - 1) % period]``: the last
@@ -266,7 +283,9 @@ class ARModel(NamedTuple):
         p = self.order
         history = _check_series("history", history, min_length=p)
         horizon = _check_int("horizon", horizon, 1)
-        window = list(history[len(history) - p :][::-1])  # most recent first, like coef
+        window = list(
+            history[len(history) - p :][::-1]
+        )  # most recent first, like coef
         out = np.empty(horizon)
         for h in range(horizon):
             out[h] = self.intercept + float(np.dot(self.coef, window))
@@ -320,7 +339,9 @@ def rmse(prediction: object, target: object) -> float:
     return float(np.sqrt(np.mean((prediction - target) ** 2)))
 
 
-def _check_pair(prediction: object, target: object) -> tuple[np.ndarray, np.ndarray]:
+def _check_pair(
+    prediction: object, target: object
+) -> tuple[np.ndarray, np.ndarray]:
     prediction = np.asarray(prediction, dtype=np.float64)
     target = np.asarray(target, dtype=np.float64)
     if prediction.shape != target.shape or prediction.size == 0:
@@ -363,7 +384,9 @@ def undifference(changes: object, history: object, lag: int = 1) -> np.ndarray:
     lag = _check_int("lag", lag, 1)
     changes = _check_series("changes", changes)
     history = _check_series("history", history, min_length=lag)
-    values = np.concatenate([history[len(history) - lag :], np.empty(len(changes))])
+    values = np.concatenate(
+        [history[len(history) - lag :], np.empty(len(changes))]
+    )
     for h, change in enumerate(changes):
         values[lag + h] = values[h] + change
     return values[lag:]
@@ -415,19 +438,27 @@ class Forecaster:
         rng = as_rng(rng)
         if cell == "lstm":
             forget_bias = 1.0 if forget_bias is None else forget_bias
-            layer = LSTM(1, hidden_size, rng=rng, dtype=dtype, forget_bias=forget_bias)
+            layer = LSTM(
+                1, hidden_size, rng=rng, dtype=dtype, forget_bias=forget_bias
+            )
         elif cell == "gru":
             forget_bias = 0.0 if forget_bias is None else forget_bias
-            layer = GRU(1, hidden_size, rng=rng, dtype=dtype, update_bias=forget_bias)
+            layer = GRU(
+                1, hidden_size, rng=rng, dtype=dtype, update_bias=forget_bias
+            )
         else:
             if forget_bias is not None:
-                raise ValueError("forget_bias means nothing for cell='rnn'; leave it at None.")
+                raise ValueError(
+                    "forget_bias means nothing for cell='rnn'; leave it at None."
+                )
             layer = RNN(1, hidden_size, rng=rng, dtype=dtype)
         self.cell = cell
         self.forget_bias = None if forget_bias is None else float(forget_bias)
         self.layer = layer
         self.dtype = layer.dtype
-        self.readout = Dense(hidden_size, self.horizon, rng=rng, dtype=self.dtype)
+        self.readout = Dense(
+            hidden_size, self.horizon, rng=rng, dtype=self.dtype
+        )
         self.scaler: Standardiser | None = None
 
     @property
@@ -451,7 +482,9 @@ class Forecaster:
             f"horizon={self.horizon}, dtype=np.{self.dtype.name})"
         )
 
-    def forward(self, z: np.ndarray, state: object = None) -> tuple[np.ndarray, object]:
+    def forward(
+        self, z: np.ndarray, state: object = None
+    ) -> tuple[np.ndarray, object]:
         """Read standardised values and predict, after each step, the next k.
 
         Args:
@@ -484,7 +517,9 @@ class Forecaster:
             The pair ``(loss, grads)``; ``grads`` holds the layers' own arrays.
         """
         predictions, _ = self.forward(z)
-        loss, dpred = mse(predictions, np.asarray(targets, dtype=self.dtype), mask)
+        loss, dpred = mse(
+            predictions, np.asarray(targets, dtype=self.dtype), mask
+        )
         self.layer.backward(self.readout.backward(dpred))
         return loss, self.grads
 
@@ -583,9 +618,14 @@ def validation_loss(model: Forecaster, train: object, valid: object) -> float:
     z = scaler.transform(np.concatenate([train, valid]))
     predictions, _ = model.forward(z[:-1, None])
     n, k = len(train), model.horizon
-    first, last = n - 1, len(z) - 1 - k  # forecasts made after step t predict t+1..t+k
+    first, last = (
+        n - 1,
+        len(z) - 1 - k,
+    )  # forecasts made after step t predict t+1..t+k
     if last < first:
-        raise ValueError(f"valid must hold at least horizon = {k} values; got {len(valid)}.")
+        raise ValueError(
+            f"valid must hold at least horizon = {k} values; got {len(valid)}."
+        )
     rows = np.arange(first, last + 1)
     targets = z[rows[:, None] + 1 + np.arange(k)]
     return float(np.mean((predictions[rows, 0, :] - targets) ** 2))
@@ -640,9 +680,13 @@ def train_forecaster(
         A :class:`ForecastHistory`.
     """
     window = _check_int("window", window, 2)
-    burn_in = window // 4 if burn_in is None else _check_int("burn_in", burn_in, 0)
+    burn_in = (
+        window // 4 if burn_in is None else _check_int("burn_in", burn_in, 0)
+    )
     if burn_in >= window:
-        raise ValueError(f"burn_in ({burn_in}) must be smaller than window ({window}).")
+        raise ValueError(
+            f"burn_in ({burn_in}) must be smaller than window ({window})."
+        )
     for name, value in (("batch_size", batch_size), ("max_steps", max_steps)):
         _check_int(name, value, 1)
     eval_every, patience = (
@@ -659,7 +703,9 @@ def train_forecaster(
             f"{k} values ahead; use a shorter window."
         )
     rng = as_rng(rng)
-    model.scaler = Standardiser.fit(train)  # the training part only: no look at the future
+    model.scaler = Standardiser.fit(
+        train
+    )  # the training part only: no look at the future
     z = model.scaler.transform(train)
     mask = np.zeros((window, batch_size), dtype=bool)
     mask[burn_in:] = True
@@ -667,12 +713,20 @@ def train_forecaster(
     history = ForecastHistory()
     best, best_params, waited = np.inf, None, 0
     start = time.perf_counter()
-    bar = tqdm(range(1, max_steps + 1), disable=not progress_enabled(progress), leave=False)
+    bar = tqdm(
+        range(1, max_steps + 1),
+        disable=not progress_enabled(progress),
+        leave=False,
+    )
     for step in bar:
-        inputs, targets = _windows(z, rng.integers(0, n_starts, size=batch_size), window, k)
+        inputs, targets = _windows(
+            z, rng.integers(0, n_starts, size=batch_size), window, k
+        )
         loss, grads = model.loss_and_grads(inputs, targets, mask)
         if not np.isfinite(loss):
-            raise ValueError(f"the loss is {loss} at step {step}: lower the learning rate.")
+            raise ValueError(
+                f"the loss is {loss} at step {step}: lower the learning rate."
+            )
         if clip_norm is not None:
             clip_grad_norm(grads, clip_norm)
         optimizer.step(grads)
@@ -684,7 +738,9 @@ def train_forecaster(
             bar.set_postfix(valid=f"{score:.4f}")
             if score < best:
                 best, waited, history.best_step = score, 0, step
-                best_params = {name: p.copy() for name, p in model.params.items()}
+                best_params = {
+                    name: p.copy() for name, p in model.params.items()
+                }
             else:
                 waited += 1
                 if waited >= patience:

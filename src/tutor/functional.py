@@ -48,7 +48,9 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
     """
     x = np.asarray(x)
     e = np.exp(-np.abs(x))  # in (0, 1]: never overflows
-    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype, copy=False)
+    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(
+        x.dtype, copy=False
+    )
 
 
 def tanh(x: np.ndarray) -> np.ndarray:
@@ -155,7 +157,9 @@ def softmax_cross_entropy(
     p /= total[:, None]
     p[n, picked] -= 1
     p *= (weights.reshape(-1) / count)[:, None]
-    return float((nll * weights.reshape(-1)).sum() / count), p.reshape(logits.shape)
+    return float((nll * weights.reshape(-1)).sum() / count), p.reshape(
+        logits.shape
+    )
 
 
 def sigmoid_cross_entropy(
@@ -184,7 +188,11 @@ def sigmoid_cross_entropy(
             f"values from {targets.min()} to {targets.max()}."
         )
     weights, count = _elementwise_weights(mask, logits)
-    losses = np.maximum(logits, 0) - targets * logits + np.log1p(np.exp(-np.abs(logits)))
+    losses = (
+        np.maximum(logits, 0)
+        - targets * logits
+        + np.log1p(np.exp(-np.abs(logits)))
+    )
     dlogits = (sigmoid(logits) - targets) * weights / count
     return float((losses * weights).sum() / count), dlogits
 
@@ -213,7 +221,9 @@ def mse(
     pred, target = _check_pair("pred", pred, target)
     weights, count = _elementwise_weights(mask, pred)
     diff = pred - target
-    return float((diff * diff * weights).sum() / count), 2 * diff * weights / count
+    return float(
+        (diff * diff * weights).sum() / count
+    ), 2 * diff * weights / count
 
 
 def _leading_labels(ndim: int) -> str:
@@ -221,7 +231,9 @@ def _leading_labels(ndim: int) -> str:
     return {2: "(B,)", 3: "(T, B)"}.get(ndim, "(...)")
 
 
-def _check_pair(name: str, pred: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _check_pair(
+    name: str, pred: np.ndarray, target: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Check that ``pred`` and its target are finite floating arrays of one shape and dtype."""
     target_name = "target" if name == "pred" else "targets"
     pred = check_float_array(name, pred)
@@ -277,7 +289,9 @@ def _mask_weights(
     """
     if mask is None:
         if 0 in shape:
-            raise ValueError(f"the loss has no entries to average over: shape {shape}.")
+            raise ValueError(
+                f"the loss has no entries to average over: shape {shape}."
+            )
         mask = np.ones(shape, dtype=dtype)
     mask = np.asarray(mask)
     check_shape(
@@ -288,11 +302,15 @@ def _mask_weights(
         hint="The mask has one entry per target (the leading shape of the logits).",
     )
     if not np.isin(mask, (0, 1)).all():
-        raise ValueError("mask must hold only 0/1 or True/False, saying which entries count.")
+        raise ValueError(
+            "mask must hold only 0/1 or True/False, saying which entries count."
+        )
     weights = mask.astype(dtype)
     count = weights.sum()
     if count == 0:
-        raise ValueError("mask leaves no entry to average over: at least one must be 1/True.")
+        raise ValueError(
+            "mask leaves no entry to average over: at least one must be 1/True."
+        )
     return weights, count
 
 

@@ -24,7 +24,9 @@ __all__ = ["numerical_gradients", "relative_error", "gradcheck"]
 
 
 def numerical_gradients(
-    loss_fn: Callable[[], float], params: dict[str, np.ndarray], eps: float = 1e-5
+    loss_fn: Callable[[], float],
+    params: dict[str, np.ndarray],
+    eps: float = 1e-5,
 ) -> dict[str, np.ndarray]:
     """Estimate d loss / d param for every entry of every array in ``params``.
 
@@ -45,7 +47,9 @@ def numerical_gradients(
     """
     estimates = {}
     for name, array in params.items():
-        if not isinstance(array, np.ndarray) or not np.issubdtype(array.dtype, np.floating):
+        if not isinstance(array, np.ndarray) or not np.issubdtype(
+            array.dtype, np.floating
+        ):
             raise ValueError(
                 f"params[{name!r}] must be a floating-point NumPy array; got "
                 f"{getattr(array, 'dtype', type(array).__name__)}."
@@ -71,7 +75,9 @@ def numerical_gradients(
     return estimates
 
 
-def relative_error(analytic: np.ndarray, numeric: np.ndarray, floor: float = 1e-4) -> float:
+def relative_error(
+    analytic: np.ndarray, numeric: np.ndarray, floor: float = 1e-4
+) -> float:
     """How far two gradient arrays differ, relative to their size: ``|a - n| / (|a| + |n|)``.
 
     ``|.|`` is the L2 norm of the whole array. Measuring the whole array rather
@@ -125,7 +131,9 @@ def gradcheck(
     """
     missing = sorted(set(params) - set(grads))
     if missing:
-        raise ValueError(f"grads is missing the keys {missing} that params has.")
+        raise ValueError(
+            f"grads is missing the keys {missing} that params has."
+        )
     for name in params:
         if np.shape(grads[name]) != np.shape(params[name]):
             raise ValueError(
@@ -133,4 +141,7 @@ def gradcheck(
                 f"{np.shape(params[name])}; got {np.shape(grads[name])}."
             )
     numeric = numerical_gradients(loss_fn, params, eps)
-    return {name: relative_error(grads[name], numeric[name], floor) for name in params}
+    return {
+        name: relative_error(grads[name], numeric[name], floor)
+        for name in params
+    }

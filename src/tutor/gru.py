@@ -36,8 +36,18 @@ from __future__ import annotations
 import numpy as np
 
 from tutor import _recurrent
-from tutor._checks import as_rng, check_float_array, check_same_keys, check_shape
-from tutor.functional import dsigmoid_from_output, dtanh_from_output, sigmoid, tanh
+from tutor._checks import (
+    as_rng,
+    check_float_array,
+    check_same_keys,
+    check_shape,
+)
+from tutor.functional import (
+    dsigmoid_from_output,
+    dtanh_from_output,
+    sigmoid,
+    tanh,
+)
 
 __all__ = ["gru_step_forward", "gru_step_backward", "GRU"]
 
@@ -80,13 +90,23 @@ def gru_step_forward(
         x, h_prev, weight_ih, weight_hh, bias_ih, bias_hh
     )
     gi = x @ weight_ih.T + bias_ih  # (B, 3H): the input's part of r, z and n
-    gh = h_prev @ weight_hh.T + bias_hh  # (B, 3H): the previous state's part, biases included
-    gi_r, gi_z, gi_n = np.split(gi, GATES, axis=1)  # (B, H) each, in PyTorch's order
+    gh = (
+        h_prev @ weight_hh.T + bias_hh
+    )  # (B, 3H): the previous state's part, biases included
+    gi_r, gi_z, gi_n = np.split(
+        gi, GATES, axis=1
+    )  # (B, H) each, in PyTorch's order
     gh_r, gh_z, hn = np.split(gh, GATES, axis=1)
-    r = sigmoid(gi_r + gh_r)  # reset gate: how much of the old state the candidate sees
+    r = sigmoid(
+        gi_r + gh_r
+    )  # reset gate: how much of the old state the candidate sees
     z = sigmoid(gi_z + gh_z)  # update gate: how much of the old state to keep
-    n = tanh(gi_n + r * hn)  # the candidate, in (-1, 1); r scales the recurrent part
-    h = (1 - z) * n + z * h_prev  # a gated mix of the candidate and the old state
+    n = tanh(
+        gi_n + r * hn
+    )  # the candidate, in (-1, 1); r scales the recurrent part
+    h = (
+        1 - z
+    ) * n + z * h_prev  # a gated mix of the candidate and the old state
     cache = {"x": x, "h_prev": h_prev, "r": r, "z": z, "n": n, "hn": hn}
     return h, cache
 
@@ -119,33 +139,44 @@ def gru_step_backward(
     # h = (1 - z) * n + z * h_prev
     dn = dh * (1 - z)
     dz = dh * (h_prev - n)
-    dh_prev = dh * z  # the direct path to the old state: no weights, only the gate z
+    dh_prev = (
+        dh * z
+    )  # the direct path to the old state: no weights, only the gate z
     # n = tanh(a_n), with a_n = gi_n + r * hn
     da_n = dn * dtanh_from_output(n)
     dr = da_n * hn
-    dhn = da_n * r  # hn = h_prev @ W_hn.T + b_hn reaches the loss only through r * hn
+    dhn = (
+        da_n * r
+    )  # hn = h_prev @ W_hn.T + b_hn reaches the loss only through r * hn
     # r = sigmoid(a_r) and z = sigmoid(a_z), with a = gi + gh for both
     da_r = dr * dsigmoid_from_output(r)
     da_z = dz * dsigmoid_from_output(z)
     # The gradients of the two parts of the pre-activations, gi = x @ W_ih.T + b_ih and
     # gh = h_prev @ W_hh.T + b_hh: the same for r and z, but r stands between gh_n and n.
-    dgi = np.concatenate([da_r, da_z, da_n], axis=1)  # (B, 3H), the order of the rows
+    dgi = np.concatenate(
+        [da_r, da_z, da_n], axis=1
+    )  # (B, 3H), the order of the rows
     dgh = np.concatenate([da_r, da_z, dhn], axis=1)
     grads = {
         "weight_ih": dgi.T @ x,  # gi depends on W_ih through x @ W_ih.T
-        "weight_hh": dgh.T @ h_prev,  # ... and gh on W_hh through h_prev @ W_hh.T
+        "weight_hh": dgh.T
+        @ h_prev,  # ... and gh on W_hh through h_prev @ W_hh.T
         "bias_ih": dgi.sum(axis=0),
         "bias_hh": dgh.sum(axis=0),
     }
     dx = dgi @ weight_ih  # back through the input weights to the inputs
-    dh_prev = dh_prev + dgh @ weight_hh  # ... and through the recurrent weights to h_prev
+    dh_prev = (
+        dh_prev + dgh @ weight_hh
+    )  # ... and through the recurrent weights to h_prev
     return dx, dh_prev, grads
 
 
-def _check_step(x, h_prev, weight_ih, weight_hh, bias_ih, bias_hh) -> tuple[np.ndarray, ...]:
+def _check_step(
+    x, h_prev, weight_ih, weight_hh, bias_ih, bias_hh
+) -> tuple[np.ndarray, ...]:
     """Check that the arguments of one forward step fit together; return them as arrays."""
-    weight_ih, weight_hh, hidden_size, input_size = _recurrent.check_step_weights(
-        weight_ih, weight_hh, GATES, "(r, z, n)"
+    weight_ih, weight_hh, hidden_size, input_size = (
+        _recurrent.check_step_weights(weight_ih, weight_hh, GATES, "(r, z, n)")
     )
     hint = "A single example needs a batch axis of size one: pass x[None, :]."
     x = check_float_array("x", x)
@@ -160,20 +191,24 @@ def _check_step(x, h_prev, weight_ih, weight_hh, bias_ih, bias_hh) -> tuple[np.n
     return x, h_prev, weight_ih, weight_hh, *biases
 
 
-def _check_step_cache(cache, dh, weight_ih, weight_hh) -> tuple[np.ndarray, np.ndarray]:
+def _check_step_cache(
+    cache, dh, weight_ih, weight_hh
+) -> tuple[np.ndarray, np.ndarray]:
     """Check the arguments of one backward step against the cache of the forward step."""
     if not isinstance(cache, dict):
         raise ValueError(
             f"cache must be the dict returned by gru_step_forward; got {type(cache).__name__}."
         )
     check_same_keys("cache", cache, dict.fromkeys(CACHE_KEYS))
-    weight_ih, weight_hh, hidden_size, input_size = _recurrent.check_step_weights(
-        weight_ih, weight_hh, GATES, "(r, z, n)"
+    weight_ih, weight_hh, hidden_size, input_size = (
+        _recurrent.check_step_weights(weight_ih, weight_hh, GATES, "(r, z, n)")
     )
     batch_size = np.shape(cache["x"])[0]
     check_shape("cache['x']", cache["x"], (batch_size, input_size), "(B, D)")
     for name in CACHE_KEYS[1:]:
-        check_shape(f"cache[{name!r}]", cache[name], (batch_size, hidden_size), "(B, H)")
+        check_shape(
+            f"cache[{name!r}]", cache[name], (batch_size, hidden_size), "(B, H)"
+        )
     check_float_array("dh", dh)
     check_shape("dh", dh, (batch_size, hidden_size), "(B, H)")
     return weight_ih, weight_hh
@@ -234,22 +269,32 @@ class GRU:
         self.dtype = _recurrent.check_dtype(dtype)
         if (
             isinstance(update_bias, (bool, np.bool_))
-            or not isinstance(update_bias, (int, float, np.integer, np.floating))
+            or not isinstance(
+                update_bias, (int, float, np.integer, np.floating)
+            )
             or not np.isfinite(update_bias)
         ):
-            raise ValueError(f"update_bias must be a finite number; got {update_bias!r}.")
+            raise ValueError(
+                f"update_bias must be a finite number; got {update_bias!r}."
+            )
         self.update_bias = float(update_bias)
         rng = as_rng(rng)
         H = self.hidden_size
-        self.params = _recurrent.init_params(rng, self.input_size, H, GATES, self.dtype)
+        self.params = _recurrent.init_params(
+            rng, self.input_size, H, GATES, self.dtype
+        )
         self.params["bias_ih"][H : 2 * H] += self.dtype.type(self.update_bias)
-        self.grads = {name: np.zeros_like(value) for name, value in self.params.items()}
+        self.grads = {
+            name: np.zeros_like(value) for name, value in self.params.items()
+        }
         self._cache = None
         # For the sequence layer: sigmoid(a) = (1 + tanh(a / 2)) / 2, so one call of tanh
         # computes both gates r and z once their pre-activations are halved. `_halve` scales
         # the rows of r and z (multiplying by 0.5 is exact in floating point, so the halved
         # pre-activations are exactly half the true ones) and leaves the rows of n alone.
-        self._halve = np.where(np.arange(GATES * H) < 2 * H, 0.5, 1.0).astype(self.dtype)
+        self._halve = np.where(np.arange(GATES * H) < 2 * H, 0.5, 1.0).astype(
+            self.dtype
+        )
 
     def __repr__(self) -> str:
         return (
@@ -258,7 +303,11 @@ class GRU:
         )
 
     def forward(
-        self, x: np.ndarray, state: np.ndarray | None = None, *, one_hot: bool = False
+        self,
+        x: np.ndarray,
+        state: np.ndarray | None = None,
+        *,
+        one_hot: bool = False,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Run the GRU over a batch of sequences.
 
@@ -283,7 +332,9 @@ class GRU:
             ValueError: ``x`` or ``state`` has the wrong shape or dtype, or holds NaN or inf.
         """
         p = self.params
-        _recurrent.check_params(p, self.input_size, self.hidden_size, GATES, self.dtype)
+        _recurrent.check_params(
+            p, self.input_size, self.hidden_size, GATES, self.dtype
+        )
         if one_hot:
             x = _recurrent.check_id_input(x, self.input_size)
             (T, B), D = x.shape, self.input_size
@@ -317,17 +368,25 @@ class GRU:
         bias[: 2 * H] += p["bias_hh"][: 2 * H] * self._halve[: 2 * H]
         b_hn = p["bias_hh"][2 * H :]
         # The input part of every pre-activation, for all T steps: one product per block.
-        if one_hot:  # a one-hot x_t picks out row x_t of each (D, H) block: a lookup
+        if (
+            one_hot
+        ):  # a one-hot x_t picks out row x_t of each (D, H) block: a lookup
             # The ids were checked, so mode="clip" changes none; it spares take a buffered copy.
             np.take(W_ih, x, axis=1, out=gates, mode="clip")
         else:
-            np.matmul(x.reshape(T * B, D), W_ih, out=gates.reshape(GATES, T * B, H))
+            np.matmul(
+                x.reshape(T * B, D), W_ih, out=gates.reshape(GATES, T * B, H)
+            )
         gates += bias.reshape(GATES, 1, 1, H)
         recurrent = np.empty((GATES, B, H), dtype=self.dtype)
         reset_hn = np.empty((B, H), dtype=self.dtype)
-        for t in range(T):  # the recurrence: one (B, H) @ (H, H) product per block and step
+        for t in range(
+            T
+        ):  # the recurrence: one (B, H) @ (H, H) product per block and step
             np.matmul(states[t], W_hh, out=recurrent)
-            rz = gates[:2, t]  # (2, B, H): the halved pre-activations of r and z ...
+            rz = gates[
+                :2, t
+            ]  # (2, B, H): the halved pre-activations of r and z ...
             rz += recurrent[:2]
             np.tanh(rz, out=rz)
             rz *= 0.5
@@ -343,7 +402,9 @@ class GRU:
             h += n
 
         for array in (gates, hn, states):
-            array.flags.writeable = False  # backward reads these; protect them from the caller
+            array.flags.writeable = (
+                False  # backward reads these; protect them from the caller
+            )
         self._cache = (x, gates, hn, states)
         return states[1:], states[T]
 
@@ -393,10 +454,14 @@ class GRU:
         factor = np.empty((B, H), dtype=self.dtype)
         back = np.empty((GATES, B, H), dtype=self.dtype)
         dh_next = dh_T.copy()  # from beyond the last step
-        W_hh = p["weight_hh"].reshape(GATES, H, H)  # the (H, H) blocks of r, z and n
+        W_hh = p["weight_hh"].reshape(
+            GATES, H, H
+        )  # the (H, H) blocks of r, z and n
         for t in range(T - 1, -1, -1):
             r, z, n, h_prev = gates[0, t], gates[1, t], gates[2, t], states[t]
-            np.add(dout[t], dh_next, out=dh)  # h_t feeds the output and step t + 1
+            np.add(
+                dout[t], dh_next, out=dh
+            )  # h_t feeds the output and step t + 1
             np.subtract(1.0, z, out=one_minus_z)
             # h = (1 - z) * n + z * h_prev, and n = tanh(a_n): da_n = dh * (1 - z) * (1 - n**2)
             np.multiply(n, n, out=factor)
@@ -405,10 +470,14 @@ class GRU:
             np.multiply(dh, factor, out=da_n[t])
             # a_n = gi_n + r * hn: on to hn (dhn = da_n * r) and to r (dr = da_n * hn)
             np.multiply(da_n[t], r, out=dgh[2, t])
-            np.subtract(1.0, r, out=factor)  # da_r = dr * r * (1 - r) = dhn * hn * (1 - r)
+            np.subtract(
+                1.0, r, out=factor
+            )  # da_r = dr * r * (1 - r) = dhn * hn * (1 - r)
             factor *= hn[t]
             np.multiply(dgh[2, t], factor, out=dgh[0, t])
-            np.subtract(h_prev, n, out=factor)  # da_z = dh * (h_prev - n) * z * (1 - z)
+            np.subtract(
+                h_prev, n, out=factor
+            )  # da_z = dh * (h_prev - n) * z * (1 - z)
             factor *= z
             factor *= one_minus_z
             np.multiply(dh, factor, out=dgh[1, t])
@@ -427,18 +496,26 @@ class GRU:
             x_rows = x.reshape(T * B, D)
         dgh_rows = dgh.reshape(GATES, T * B, H)
         da_n = da_n.reshape(T * B, H)
-        dW_hh = np.matmul(dgh_rows.transpose(0, 2, 1), states[:-1].reshape(T * B, H))
+        dW_hh = np.matmul(
+            dgh_rows.transpose(0, 2, 1), states[:-1].reshape(T * B, H)
+        )
         grads["weight_hh"][...] = dW_hh.reshape(GATES * H, H)
-        dW_ih_rz = np.matmul(dgh_rows[:2].transpose(0, 2, 1), x_rows)  # (2, H, D): r and z
+        dW_ih_rz = np.matmul(
+            dgh_rows[:2].transpose(0, 2, 1), x_rows
+        )  # (2, H, D): r and z
         grads["weight_ih"][: 2 * H] = dW_ih_rz.reshape(2 * H, D)
-        grads["weight_ih"][2 * H :] = da_n.T @ x_rows  # and n, from its own gradient
+        grads["weight_ih"][2 * H :] = (
+            da_n.T @ x_rows
+        )  # and n, from its own gradient
         grads["bias_hh"][...] = dgh_rows.sum(axis=1).reshape(GATES * H)
         grads["bias_ih"][: 2 * H] = grads["bias_hh"][: 2 * H]
         grads["bias_ih"][2 * H :] = da_n.sum(axis=0)
         if one_hot:
             return None, dh_next
         W_ih = p["weight_ih"]
-        dx = da_n @ W_ih[2 * H :]  # back through the input weights, block by block
+        dx = (
+            da_n @ W_ih[2 * H :]
+        )  # back through the input weights, block by block
         dx += dgh_rows[0] @ W_ih[:H]
         dx += dgh_rows[1] @ W_ih[H : 2 * H]
         return dx.reshape(T, B, D), dh_next

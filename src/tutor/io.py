@@ -41,7 +41,14 @@ from tutor.gru import GRU
 from tutor.lstm import LSTM
 from tutor.rnn import RNN
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "HEADER_KEY", "save_model", "load_model", "read_header"]
+__all__ = [
+    "FORMAT",
+    "FORMAT_VERSION",
+    "HEADER_KEY",
+    "save_model",
+    "load_model",
+    "read_header",
+]
 
 #: The marker every model file carries in its header.
 FORMAT = "tutor-model"
@@ -84,7 +91,9 @@ def _charlm_build(args: dict) -> CharLM:
 
 
 def _forecaster_args(model: Forecaster) -> dict:
-    scaler = None if model.scaler is None else [model.scaler.mean, model.scaler.std]
+    scaler = (
+        None if model.scaler is None else [model.scaler.mean, model.scaler.std]
+    )
     return {
         "hidden_size": model.hidden_size,
         "cell": model.cell,
@@ -110,7 +119,9 @@ def _forecaster_build(args: dict) -> Forecaster:
     return model
 
 
-_CLASSES: dict[str, tuple[type, Callable[[object], dict], Callable[[dict], object]]] = {
+_CLASSES: dict[
+    str, tuple[type, Callable[[object], dict], Callable[[dict], object]]
+] = {
     "CharLM": (CharLM, _charlm_args, _charlm_build),
     "Forecaster": (Forecaster, _forecaster_args, _forecaster_build),
     "RNN": (
@@ -122,7 +133,11 @@ _CLASSES: dict[str, tuple[type, Callable[[object], dict], Callable[[dict], objec
             "dtype": _dtype_name(m),
         },
         lambda a: RNN(
-            a["input_size"], a["hidden_size"], a["nonlinearity"], rng=0, dtype=a["dtype"]
+            a["input_size"],
+            a["hidden_size"],
+            a["nonlinearity"],
+            rng=0,
+            dtype=a["dtype"],
         ),
     ),
     "LSTM": (
@@ -152,7 +167,11 @@ _CLASSES: dict[str, tuple[type, Callable[[object], dict], Callable[[dict], objec
             "update_bias": m.update_bias,
         },
         lambda a: GRU(
-            a["input_size"], a["hidden_size"], rng=0, dtype=a["dtype"], update_bias=a["update_bias"]
+            a["input_size"],
+            a["hidden_size"],
+            rng=0,
+            dtype=a["dtype"],
+            update_bias=a["update_bias"],
         ),
     ),
     "Dense": (
@@ -162,7 +181,9 @@ _CLASSES: dict[str, tuple[type, Callable[[object], dict], Callable[[dict], objec
             "out_features": m.out_features,
             "dtype": _dtype_name(m),
         },
-        lambda a: Dense(a["in_features"], a["out_features"], rng=0, dtype=a["dtype"]),
+        lambda a: Dense(
+            a["in_features"], a["out_features"], rng=0, dtype=a["dtype"]
+        ),
     ),
 }
 
@@ -195,13 +216,17 @@ def save_model(path: object, model: object, metadata: dict | None = None):
         "version": FORMAT_VERSION,
         "class": name,
         "args": get_args(model),
-        "arrays": {key: [list(a.shape), a.dtype.name] for key, a in params.items()},
+        "arrays": {
+            key: [list(a.shape), a.dtype.name] for key, a in params.items()
+        },
         "metadata": metadata,
     }
     try:
         text = json.dumps(header, allow_nan=False)
     except (TypeError, ValueError) as error:
-        raise ValueError(f"metadata must hold only what JSON can hold: {error}") from None
+        raise ValueError(
+            f"metadata must hold only what JSON can hold: {error}"
+        ) from None
     arrays = {key: np.ascontiguousarray(a) for key, a in params.items()}
     arrays[HEADER_KEY] = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
     path = Path(path)
@@ -215,7 +240,9 @@ def _class_name(model: object) -> str:
     for name, (cls, _, _) in _CLASSES.items():
         if type(model) is cls:
             return name
-    raise ValueError(f"save_model can save a {', '.join(_CLASSES)}; got a {type(model).__name__}.")
+    raise ValueError(
+        f"save_model can save a {', '.join(_CLASSES)}; got a {type(model).__name__}."
+    )
 
 
 def read_header(path: object) -> dict:
@@ -290,9 +317,13 @@ def _read(path: object, arrays: bool) -> tuple[dict, dict[str, np.ndarray]]:
     with open(path, "rb") as file:
         start = file.read(6)
     if start.startswith(b"\x93NUMPY"):
-        raise ValueError(f"{bad}: it holds a single NumPy array (.npy), not an .npz archive.")
+        raise ValueError(
+            f"{bad}: it holds a single NumPy array (.npy), not an .npz archive."
+        )
     if not start.startswith(b"PK"):
-        raise ValueError(f"{bad}: it is not a NumPy .npz archive (which is a zip file).")
+        raise ValueError(
+            f"{bad}: it is not a NumPy .npz archive (which is a zip file)."
+        )
     try:
         loaded = np.load(path, allow_pickle=False)
         if not isinstance(loaded, np.lib.npyio.NpzFile):
@@ -305,14 +336,22 @@ def _read(path: object, arrays: bool) -> tuple[dict, dict[str, np.ndarray]]:
                     f"so it was not written by tutor.io.save_model."
                 )
             header = _parse_header(archive[HEADER_KEY], path)
-            stored = {name: archive[name] for name in names - {HEADER_KEY}} if arrays else {}
+            stored = (
+                {name: archive[name] for name in names - {HEADER_KEY}}
+                if arrays
+                else {}
+            )
     except _NotAModel as error:
         raise ValueError(str(error)) from None
-    except Exception as error:  # any other failure to read means a damaged or foreign file
+    except (
+        Exception
+    ) as error:  # any other failure to read means a damaged or foreign file
         reason = str(error) or type(error).__name__
         if "pickle" in reason.lower():
             reason = f"it holds pickled Python objects, which are never loaded ({reason})"
-        raise ValueError(f"{bad} (or it is damaged or truncated): {reason}") from None
+        raise ValueError(
+            f"{bad} (or it is damaged or truncated): {reason}"
+        ) from None
     if arrays and set(header["arrays"]) != set(stored):
         raise ValueError(
             f"{bad}: its header lists the arrays {sorted(header['arrays'])} but it holds "
@@ -329,16 +368,24 @@ def _parse_header(raw: np.ndarray, path: Path) -> dict:
     """Decode and check the JSON header array; raise ``_NotAModel`` when it is wrong."""
     bad = f"{path} is not a tutor model file"
     if raw.dtype != np.uint8 or raw.ndim != 1:
-        raise _NotAModel(f"{bad}: its header is not a 1-D uint8 array of UTF-8 text.")
+        raise _NotAModel(
+            f"{bad}: its header is not a 1-D uint8 array of UTF-8 text."
+        )
     try:
         header = json.loads(raw.tobytes().decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise _NotAModel(f"{bad}: its header is not valid JSON ({error}).") from None
+        raise _NotAModel(
+            f"{bad}: its header is not valid JSON ({error})."
+        ) from None
     if not isinstance(header, dict) or header.get("format") != FORMAT:
-        raise _NotAModel(f"{bad}: its header does not carry the marker {FORMAT!r}.")
+        raise _NotAModel(
+            f"{bad}: its header does not carry the marker {FORMAT!r}."
+        )
     version = header.get("version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise _NotAModel(f"{bad}: its header has no valid format version ({version!r}).")
+        raise _NotAModel(
+            f"{bad}: its header has no valid format version ({version!r})."
+        )
     if version > FORMAT_VERSION:
         raise _NotAModel(
             f"{path} was written in format version {version}, newer than this tutor reads "

@@ -33,8 +33,18 @@ from __future__ import annotations
 import numpy as np
 
 from tutor import _recurrent
-from tutor._checks import as_rng, check_float_array, check_same_keys, check_shape
-from tutor.functional import dsigmoid_from_output, dtanh_from_output, sigmoid, tanh
+from tutor._checks import (
+    as_rng,
+    check_float_array,
+    check_same_keys,
+    check_shape,
+)
+from tutor.functional import (
+    dsigmoid_from_output,
+    dtanh_from_output,
+    sigmoid,
+    tanh,
+)
 
 __all__ = ["lstm_step_forward", "lstm_step_backward", "LSTM"]
 
@@ -73,15 +83,32 @@ def lstm_step_forward(
         ``"f"``, ``"g"`` and ``"o"`` after their nonlinearities, ``(B, H)`` each, and ``"c"``.
     """
     _check_step(x, h_prev, c_prev, weight_ih, weight_hh, bias_ih, bias_hh)
-    a = x @ weight_ih.T + bias_ih + h_prev @ weight_hh.T + bias_hh  # (B, 4H), the four gates
-    a_i, a_f, a_g, a_o = np.split(a, GATES, axis=1)  # (B, H) each, in PyTorch's order
-    i = sigmoid(a_i)  # input gate: how much of the candidate to write into the cell
-    f = sigmoid(a_f) if forget_gate else np.ones_like(c_prev)  # forget gate: how much to keep
+    a = (
+        x @ weight_ih.T + bias_ih + h_prev @ weight_hh.T + bias_hh
+    )  # (B, 4H), the four gates
+    a_i, a_f, a_g, a_o = np.split(
+        a, GATES, axis=1
+    )  # (B, H) each, in PyTorch's order
+    i = sigmoid(
+        a_i
+    )  # input gate: how much of the candidate to write into the cell
+    f = (
+        sigmoid(a_f) if forget_gate else np.ones_like(c_prev)
+    )  # forget gate: how much to keep
     g = tanh(a_g)  # cell candidate: what to write, in (-1, 1)
     o = sigmoid(a_o)  # output gate: how much of the cell to show
     c = f * c_prev + i * g  # the cell state: a gated sum, with no squashing
     h = o * tanh(c)
-    cache = {"x": x, "h_prev": h_prev, "c_prev": c_prev, "i": i, "f": f, "g": g, "o": o, "c": c}
+    cache = {
+        "x": x,
+        "h_prev": h_prev,
+        "c_prev": c_prev,
+        "i": i,
+        "f": f,
+        "g": g,
+        "o": o,
+        "c": c,
+    }
     return h, c, cache
 
 
@@ -116,12 +143,16 @@ def lstm_step_backward(
     tanh_c = tanh(c)
     # h = o * tanh(c): h reaches the loss through both factors.
     do = dh * tanh_c
-    dc = dc + dh * o * dtanh_from_output(tanh_c)  # c reaches the loss directly and through h
+    dc = dc + dh * o * dtanh_from_output(
+        tanh_c
+    )  # c reaches the loss directly and through h
     # c = f * c_prev + i * g
     di = dc * g
     df = dc * c_prev
     dg = dc * i
-    dc_prev = dc * f  # the cell-state path: no weights and no squashing, only the gate f
+    dc_prev = (
+        dc * f
+    )  # the cell-state path: no weights and no squashing, only the gate f
     # Back through each gate's nonlinearity, written with its output, to the pre-activations.
     da = np.concatenate(
         [
@@ -139,17 +170,23 @@ def lstm_step_backward(
         "bias_hh": da.sum(axis=0),
     }
     dx = da @ weight_ih  # back through the input weights to the inputs
-    dh_prev = da @ weight_hh  # ... and through the recurrent weights to the previous state
+    dh_prev = (
+        da @ weight_hh
+    )  # ... and through the recurrent weights to the previous state
     return dx, dh_prev, dc_prev, grads
 
 
-def _check_step(x, h_prev, c_prev, weight_ih, weight_hh, bias_ih, bias_hh) -> None:
+def _check_step(
+    x, h_prev, c_prev, weight_ih, weight_hh, bias_ih, bias_hh
+) -> None:
     """Check that the arguments of one forward step fit together (sizes taken from the weights)."""
     _, _, hidden_size, input_size = _recurrent.check_step_weights(
         weight_ih, weight_hh, GATES, "(i, f, g, o)"
     )
     hint = "A single example needs a batch axis of size one: pass x[None, :]."
-    check_shape("x", check_float_array("x", x), (None, input_size), "(B, D)", hint)
+    check_shape(
+        "x", check_float_array("x", x), (None, input_size), "(B, D)", hint
+    )
     for name, state in (("h_prev", h_prev), ("c_prev", c_prev)):
         check_float_array(name, state)
         check_shape(name, state, (np.shape(x)[0], hidden_size), "(B, H)")
@@ -171,7 +208,9 @@ def _check_step_cache(cache, dh, dc, weight_ih, weight_hh) -> None:
     batch_size = np.shape(cache["x"])[0]
     check_shape("cache['x']", cache["x"], (batch_size, input_size), "(B, D)")
     for name in CACHE_KEYS[1:]:
-        check_shape(f"cache[{name!r}]", cache[name], (batch_size, hidden_size), "(B, H)")
+        check_shape(
+            f"cache[{name!r}]", cache[name], (batch_size, hidden_size), "(B, H)"
+        )
     for name, grad in (("dh", dh), ("dc", dc)):
         check_float_array(name, grad)
         check_shape(name, grad, (batch_size, hidden_size), "(B, H)")
@@ -200,12 +239,18 @@ def _check_state_pair(
             f"state c, as forward returns them: out, (h, c) = layer.forward(x). Either entry "
             f"may be None for zeros, e.g. {name}=(h, None)."
         )
-    h = _recurrent.check_state(f"{name}[0]", state[0], batch_size, hidden_size, dtype)
-    c = _recurrent.check_state(f"{name}[1]", state[1], batch_size, hidden_size, dtype)
+    h = _recurrent.check_state(
+        f"{name}[0]", state[0], batch_size, hidden_size, dtype
+    )
+    c = _recurrent.check_state(
+        f"{name}[1]", state[1], batch_size, hidden_size, dtype
+    )
     return h, c
 
 
-def _split_gates(a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _split_gates(
+    a: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Views of the four gate blocks (i, f, g, o) along the last axis of ``a`` (size 4*H)."""
     H = a.shape[-1] // GATES
     return a[..., :H], a[..., H : 2 * H], a[..., 2 * H : 3 * H], a[..., 3 * H :]
@@ -271,27 +316,40 @@ class LSTM:
         self.input_size, self.hidden_size = int(input_size), int(hidden_size)
         self.dtype = _recurrent.check_dtype(dtype)
         if not isinstance(forget_gate, (bool, np.bool_)):
-            raise ValueError(f"forget_gate must be True or False; got {forget_gate!r}.")
+            raise ValueError(
+                f"forget_gate must be True or False; got {forget_gate!r}."
+            )
         if (
             isinstance(forget_bias, (bool, np.bool_))
-            or not isinstance(forget_bias, (int, float, np.integer, np.floating))
+            or not isinstance(
+                forget_bias, (int, float, np.integer, np.floating)
+            )
             or not np.isfinite(forget_bias)
         ):
-            raise ValueError(f"forget_bias must be a finite number; got {forget_bias!r}.")
+            raise ValueError(
+                f"forget_bias must be a finite number; got {forget_bias!r}."
+            )
         if not forget_gate and forget_bias != 0:
             raise ValueError(
                 f"forget_bias={forget_bias!r} has no effect with forget_gate=False: without a "
                 f"forget gate nothing reads that bias. Leave forget_bias at 0."
             )
-        self.forget_gate, self.forget_bias = bool(forget_gate), float(forget_bias)
+        self.forget_gate, self.forget_bias = (
+            bool(forget_gate),
+            float(forget_bias),
+        )
         rng = as_rng(rng)
         H = self.hidden_size
-        self.params = _recurrent.init_params(rng, self.input_size, H, GATES, self.dtype)
+        self.params = _recurrent.init_params(
+            rng, self.input_size, H, GATES, self.dtype
+        )
         self.params["bias_ih"][H : 2 * H] += self.dtype.type(self.forget_bias)
         if not self.forget_gate:
             for value in self.params.values():
                 value[H : 2 * H] = 0.0
-        self.grads = {name: np.zeros_like(value) for name, value in self.params.items()}
+        self.grads = {
+            name: np.zeros_like(value) for name, value in self.params.items()
+        }
         self._cache = None
 
     def __repr__(self) -> str:
@@ -333,7 +391,9 @@ class LSTM:
                 pair, or an input holds NaN or inf.
         """
         p = self.params
-        _recurrent.check_params(p, self.input_size, self.hidden_size, GATES, self.dtype)
+        _recurrent.check_params(
+            p, self.input_size, self.hidden_size, GATES, self.dtype
+        )
         if one_hot:
             x = _recurrent.check_id_input(x, self.input_size)
             (T, B), D = x.shape, self.input_size
@@ -364,21 +424,35 @@ class LSTM:
         # W_hh^T contiguous: BLAS multiplies by it faster than by a transposed view.
         W_hh_T = np.ascontiguousarray((p["weight_hh"] * scale[:, None]).T)
         bias = (p["bias_ih"] + p["bias_hh"]) * scale
-        if not self.forget_gate:  # zeros, not 0 * value: a NaN there must not leak into f
-            W_ih[H : 2 * H], W_hh_T[:, H : 2 * H], bias[H : 2 * H] = 0.0, 0.0, 0.0
+        if (
+            not self.forget_gate
+        ):  # zeros, not 0 * value: a NaN there must not leak into f
+            W_ih[H : 2 * H], W_hh_T[:, H : 2 * H], bias[H : 2 * H] = (
+                0.0,
+                0.0,
+                0.0,
+            )
         shift = 1.0 - scale
         # The input part of every pre-activation, for all T steps in one matrix product.
         if one_hot:  # a one-hot x_t picks out column x_t of W_ih: a lookup, not a product
-            table = W_ih.T + bias  # (D, 4H): row k is the input part for id k, bias included
+            table = (
+                W_ih.T + bias
+            )  # (D, 4H): row k is the input part for id k, bias included
             # The ids were checked, so mode="clip" changes none; it spares take a buffered copy.
             np.take(table, x, axis=0, out=gates, mode="clip")
         else:
-            np.matmul(x.reshape(T * B, D), W_ih.T, out=gates.reshape(T * B, GATES * H))
+            np.matmul(
+                x.reshape(T * B, D), W_ih.T, out=gates.reshape(T * B, GATES * H)
+            )
             gates += bias
         recurrent = np.empty((B, GATES * H), dtype=self.dtype)
         written = np.empty((B, H), dtype=self.dtype)
-        for t in range(T):  # the recurrence: one (B, H) @ (H, 4H) product per step
-            a = gates[t]  # (B, 4H), the halved pre-activations, turned into the gates in place
+        for t in range(
+            T
+        ):  # the recurrence: one (B, H) @ (H, 4H) product per step
+            a = gates[
+                t
+            ]  # (B, 4H), the halved pre-activations, turned into the gates in place
             np.matmul(states[t], W_hh_T, out=recurrent)
             a += recurrent
             np.tanh(a, out=a)
@@ -393,7 +467,9 @@ class LSTM:
             h *= o
 
         for array in (gates, cells, states):
-            array.flags.writeable = False  # backward reads these; protect them from the caller
+            array.flags.writeable = (
+                False  # backward reads these; protect them from the caller
+            )
         self._cache = (x, gates, cells, states)
         return states[1:], (states[T], cells[T])
 
@@ -441,7 +517,10 @@ class LSTM:
         # than kept from the forward pass: that saves T * B * H numbers of memory.
         da = np.empty_like(gates)
         tanh_c = np.tanh(cells[1:])
-        dh, dc = np.empty((B, H), dtype=self.dtype), np.empty((B, H), dtype=self.dtype)
+        dh, dc = (
+            np.empty((B, H), dtype=self.dtype),
+            np.empty((B, H), dtype=self.dtype),
+        )
         dh_next, dc_next = dh_T.copy(), dc_T.copy()  # from beyond the last step
         factor = np.empty((B, GATES * H), dtype=self.dtype)
         # The derivatives of the nonlinearities from their outputs are s * (1 - s) for the
@@ -452,7 +531,9 @@ class LSTM:
         W_hh = p["weight_hh"]
         for t in range(T - 1, -1, -1):
             i, f, g, o = _split_gates(gates[t])
-            np.add(dout[t], dh_next, out=dh)  # h_t feeds the output and step t + 1
+            np.add(
+                dout[t], dh_next, out=dh
+            )  # h_t feeds the output and step t + 1
             # c_t feeds step t + 1 (through f_{t+1}) and h_t = o_t * tanh(c_t), so
             # dc = dc_next + dh * o * (1 - tanh(c_t)**2).
             np.multiply(tanh_c[t], tanh_c[t], out=dc)
@@ -471,8 +552,12 @@ class LSTM:
             np.multiply(dc, i, out=factor_g)
             np.multiply(dh, tanh_c[t], out=factor_o)
             da[t] *= factor
-            np.multiply(dc, f, out=dc_next)  # the cell-state path: dc_prev = dc * f
-            np.matmul(da[t], W_hh, out=dh_next)  # and back through the recurrent weights
+            np.multiply(
+                dc, f, out=dc_next
+            )  # the cell-state path: dc_prev = dc * f
+            np.matmul(
+                da[t], W_hh, out=dh_next
+            )  # and back through the recurrent weights
 
         # The weights are shared by all steps, so their gradients are sums over t; with the
         # steps stacked as rows, each sum is one large matrix product instead of T small ones.
@@ -482,7 +567,9 @@ class LSTM:
         else:
             x_rows = x.reshape(T * B, D)
         np.matmul(da_rows.T, x_rows, out=grads["weight_ih"])
-        np.matmul(da_rows.T, states[:-1].reshape(T * B, H), out=grads["weight_hh"])
+        np.matmul(
+            da_rows.T, states[:-1].reshape(T * B, H), out=grads["weight_hh"]
+        )
         da_rows.sum(axis=0, out=grads["bias_ih"])
         grads["bias_hh"][...] = grads["bias_ih"]
         dx = None if one_hot else (da_rows @ p["weight_ih"]).reshape(T, B, D)

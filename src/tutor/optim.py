@@ -28,7 +28,9 @@ class SGD:
         momentum: mu, in [0, 1).
     """
 
-    def __init__(self, params: dict[str, np.ndarray], lr: float, momentum: float = 0.0):
+    def __init__(
+        self, params: dict[str, np.ndarray], lr: float, momentum: float = 0.0
+    ):
         _check_params(params)
         _check_hyper("lr", lr, low=0.0, low_open=True)
         _check_hyper("momentum", momentum, low=0.0, high=1.0)
@@ -76,7 +78,12 @@ class Adam:
         _check_hyper("betas[0]", betas[0], low=0.0, high=1.0)
         _check_hyper("betas[1]", betas[1], low=0.0, high=1.0)
         _check_hyper("eps", eps, low=0.0)
-        self.params, self.lr, self.betas, self.eps = params, lr, tuple(betas), eps
+        self.params, self.lr, self.betas, self.eps = (
+            params,
+            lr,
+            tuple(betas),
+            eps,
+        )
         self.m = {name: np.zeros_like(p) for name, p in params.items()}
         self.v = {name: np.zeros_like(p) for name, p in params.items()}
         self.t = 0  # the number of steps taken
@@ -111,7 +118,11 @@ def global_norm(grads: dict[str, np.ndarray]) -> float:
         sqrt(sum of the squares of every entry), a float.
     """
     # Summing squares in float64 keeps float32 gradients of size ~1e20 from overflowing.
-    return float(np.sqrt(sum(np.sum(np.square(g, dtype=np.float64)) for g in grads.values())))
+    return float(
+        np.sqrt(
+            sum(np.sum(np.square(g, dtype=np.float64)) for g in grads.values())
+        )
+    )
 
 
 def clip_grad_norm(grads: dict[str, np.ndarray], max_norm: float) -> float:
@@ -167,7 +178,9 @@ def _check_params(params: dict[str, np.ndarray]) -> None:
             f"got {type(params).__name__}."
         )
     for name, p in params.items():
-        if not isinstance(p, np.ndarray) or not np.issubdtype(p.dtype, np.floating):
+        if not isinstance(p, np.ndarray) or not np.issubdtype(
+            p.dtype, np.floating
+        ):
             what = p.dtype if isinstance(p, np.ndarray) else type(p).__name__
             raise ValueError(
                 f"params[{name!r}] must be a floating NumPy array (the optimiser "
@@ -175,7 +188,9 @@ def _check_params(params: dict[str, np.ndarray]) -> None:
             )
 
 
-def _check_grads(grads: dict[str, np.ndarray], params: dict[str, np.ndarray], lr: float) -> None:
+def _check_grads(
+    grads: dict[str, np.ndarray], params: dict[str, np.ndarray], lr: float
+) -> None:
     """Raise ``ValueError`` unless ``grads`` matches ``params`` and is finite."""
     check_same_keys("grads", grads, params)
     for name, p in params.items():
@@ -194,7 +209,11 @@ def _check_grads(grads: dict[str, np.ndarray], params: dict[str, np.ndarray], lr
 
 
 def _check_hyper(
-    name: str, value: float, low: float, high: float | None = None, low_open: bool = False
+    name: str,
+    value: float,
+    low: float,
+    high: float | None = None,
+    low_open: bool = False,
 ) -> None:
     """Raise ``ValueError`` unless low <= value (< if ``low_open``) and value < high."""
     ok = np.isfinite(value) and (value > low if low_open else value >= low)

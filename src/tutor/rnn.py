@@ -27,7 +27,12 @@ import numpy as np
 
 from tutor import _recurrent
 from tutor._checks import as_rng, check_float_array, check_shape
-from tutor.functional import dsigmoid_from_output, dtanh_from_output, sigmoid, tanh
+from tutor.functional import (
+    dsigmoid_from_output,
+    dtanh_from_output,
+    sigmoid,
+    tanh,
+)
 
 __all__ = ["rnn_step_forward", "rnn_step_backward", "RNN"]
 
@@ -41,7 +46,9 @@ _NONLINEARITIES: dict[str, tuple[Callable, Callable]] = {
 
 def _nonlinearity(name: str) -> tuple[Callable, Callable]:
     if name not in _NONLINEARITIES:
-        raise ValueError(f"nonlinearity must be 'tanh' or 'sigmoid'; got {name!r}.")
+        raise ValueError(
+            f"nonlinearity must be 'tanh' or 'sigmoid'; got {name!r}."
+        )
     return _NONLINEARITIES[name]
 
 
@@ -103,7 +110,9 @@ def rnn_step_backward(
     _check_step(x, h_prev, weight_ih, weight_hh)
     check_shape("h", h, h_prev.shape, "(B, H)")
     check_shape("dh", dh, h_prev.shape, "(B, H)")
-    da = dh * dphi(h)  # through phi: the gradient of the pre-activation a, (B, H)
+    da = dh * dphi(
+        h
+    )  # through phi: the gradient of the pre-activation a, (B, H)
     grads = {
         "weight_ih": da.T @ x,  # a depends on W_ih through x_t W_ih^T
         "weight_hh": da.T @ h_prev,  # ... and on W_hh through h_{t-1} W_hh^T
@@ -111,18 +120,26 @@ def rnn_step_backward(
         "bias_hh": da.sum(axis=0),
     }
     dx = da @ weight_ih  # back through the input weights to the inputs
-    dh_prev = da @ weight_hh  # ... and through the transition weights to the previous state
+    dh_prev = (
+        da @ weight_hh
+    )  # ... and through the transition weights to the previous state
     return dx, dh_prev, grads
 
 
-def _check_step(x, h_prev, weight_ih, weight_hh, bias_ih=None, bias_hh=None) -> None:
+def _check_step(
+    x, h_prev, weight_ih, weight_hh, bias_ih=None, bias_hh=None
+) -> None:
     """Check that the arguments of one step fit together (sizes taken from the weights)."""
     weight_ih = check_float_array("weight_ih", weight_ih)
-    hidden_size, input_size = weight_ih.shape if weight_ih.ndim == 2 else (None, None)
+    hidden_size, input_size = (
+        weight_ih.shape if weight_ih.ndim == 2 else (None, None)
+    )
     check_shape("weight_ih", weight_ih, (None, None), "(H, D)")
     check_shape("weight_hh", weight_hh, (hidden_size, hidden_size), "(H, H)")
     hint = "A single example needs a batch axis of size one: pass x[None, :]."
-    check_shape("x", check_float_array("x", x), (None, input_size), "(B, D)", hint)
+    check_shape(
+        "x", check_float_array("x", x), (None, input_size), "(B, D)", hint
+    )
     check_shape("h_prev", h_prev, (np.shape(x)[0], hidden_size), "(B, H)")
     for name, bias in (("bias_ih", bias_ih), ("bias_hh", bias_hh)):
         if bias is not None:
@@ -176,8 +193,12 @@ class RNN:
         self.nonlinearity = nonlinearity
         self.dtype = _recurrent.check_dtype(dtype)
         rng = as_rng(rng)
-        self.params = _recurrent.init_params(rng, self.input_size, self.hidden_size, 1, self.dtype)
-        self.grads = {name: np.zeros_like(value) for name, value in self.params.items()}
+        self.params = _recurrent.init_params(
+            rng, self.input_size, self.hidden_size, 1, self.dtype
+        )
+        self.grads = {
+            name: np.zeros_like(value) for name, value in self.params.items()
+        }
         self._cache = None
 
     def __repr__(self) -> str:
@@ -187,7 +208,11 @@ class RNN:
         )
 
     def forward(
-        self, x: np.ndarray, state: np.ndarray | None = None, *, one_hot: bool = False
+        self,
+        x: np.ndarray,
+        state: np.ndarray | None = None,
+        *,
+        one_hot: bool = False,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Run the RNN over a batch of sequences.
 
@@ -211,7 +236,9 @@ class RNN:
             ValueError: ``x`` or ``state`` has the wrong shape or dtype, or holds NaN or inf.
         """
         p = self.params
-        _recurrent.check_params(p, self.input_size, self.hidden_size, 1, self.dtype)
+        _recurrent.check_params(
+            p, self.input_size, self.hidden_size, 1, self.dtype
+        )
         if one_hot:
             x = _recurrent.check_id_input(x, self.input_size)
             (T, B), D = x.shape, self.input_size
@@ -228,19 +255,29 @@ class RNN:
         # The input part of every pre-activation, for all T steps in one matrix product.
         bias = p["bias_ih"] + p["bias_hh"]
         if one_hot:  # a one-hot x_t picks out column x_t of W_ih: a lookup, not a product
-            table = p["weight_ih"].T + bias  # (D, H): row k is the input part for id k
+            table = (
+                p["weight_ih"].T + bias
+            )  # (D, H): row k is the input part for id k
             # The ids were checked, so mode="clip" changes none; it spares take a buffered copy.
             np.take(table, x, axis=0, out=states[1:], mode="clip")
         else:
-            np.matmul(x.reshape(T * B, D), p["weight_ih"].T, out=states[1:].reshape(T * B, H))
+            np.matmul(
+                x.reshape(T * B, D),
+                p["weight_ih"].T,
+                out=states[1:].reshape(T * B, H),
+            )
             states[1:] += bias
         # A contiguous copy of W_hh^T: BLAS multiplies by it about 1.5x faster than by the
         # transposed view, and the copy (H x H) is made once, not once per step.
         W_hh_T = np.ascontiguousarray(p["weight_hh"].T)
-        for t in range(1, T + 1):  # the recurrence: one (B, H) @ (H, H) product per step
+        for t in range(
+            1, T + 1
+        ):  # the recurrence: one (B, H) @ (H, H) product per step
             states[t] = self.phi(states[t] + states[t - 1] @ W_hh_T)
 
-        states.flags.writeable = False  # backward reads these; protect them from the caller
+        states.flags.writeable = (
+            False  # backward reads these; protect them from the caller
+        )
         self._cache = (x, states)
         return states[1:], states[T]
 

@@ -39,7 +39,13 @@ from typing import NamedTuple
 
 import numpy as np
 
-from tutor._checks import as_rng, check_float_array, check_int_array, check_ndim, check_shape
+from tutor._checks import (
+    as_rng,
+    check_float_array,
+    check_int_array,
+    check_ndim,
+    check_shape,
+)
 from tutor._recurrent import check_dtype
 from tutor.attention import _check_mask as check_attention_mask
 from tutor.attention import (
@@ -57,7 +63,13 @@ from tutor.optim import Adam
 from tutor.rnn import RNN, rnn_step_backward, rnn_step_forward
 from tutor.train import History, train
 
-__all__ = ["Seq2Seq", "Seq2SeqScore", "evaluate_seq2seq", "score_by_length", "train_seq2seq"]
+__all__ = [
+    "Seq2Seq",
+    "Seq2SeqScore",
+    "evaluate_seq2seq",
+    "score_by_length",
+    "train_seq2seq",
+]
 
 _LAYERS = {"rnn": RNN, "gru": GRU, "lstm": LSTM}
 
@@ -125,15 +137,22 @@ class Seq2Seq:
         ):
             _check_positive(name, value)
         if not isinstance(attention, (bool, np.bool_)):
-            raise ValueError(f"attention must be True or False; got {attention!r}.")
+            raise ValueError(
+                f"attention must be True or False; got {attention!r}."
+            )
         if cell not in _LAYERS:
-            raise ValueError(f"cell must be one of {sorted(_LAYERS)}; got {cell!r}.")
+            raise ValueError(
+                f"cell must be one of {sorted(_LAYERS)}; got {cell!r}."
+            )
         if attention_size is None:
             attention_size = hidden_size
         _check_positive("attention_size", attention_size)
         self.dtype = check_dtype(dtype)
         self.vocab_in, self.vocab_out = int(vocab_in), int(vocab_out)
-        self.hidden_size, self.attention_size = int(hidden_size), int(attention_size)
+        self.hidden_size, self.attention_size = (
+            int(hidden_size),
+            int(attention_size),
+        )
         self.cell, self.use_attention = cell, bool(attention)
         # The id of the start symbol, the decoder's input at the first step.
         self.start = self.vocab_out
@@ -141,22 +160,32 @@ class Seq2Seq:
         H, layer = self.hidden_size, _LAYERS[cell]
         self.encoder = layer(self.vocab_in, H, rng=rng, dtype=self.dtype)
         context_size = H if self.use_attention else 0
-        self.decoder = layer(self.vocab_out + 1 + context_size, H, rng=rng, dtype=self.dtype)
+        self.decoder = layer(
+            self.vocab_out + 1 + context_size, H, rng=rng, dtype=self.dtype
+        )
         self.attention = None
         if self.use_attention:
             self.attention = init_additive_attention(
                 H, H, self.attention_size, rng=rng, dtype=self.dtype
             )
-            self._attention_grads = {k: np.zeros_like(v) for k, v in self.attention.items()}
+            self._attention_grads = {
+                k: np.zeros_like(v) for k, v in self.attention.items()
+            }
         self.readout = Dense(H + context_size, self.vocab_out, rng, self.dtype)
-        parts = {"encoder": self.encoder, "decoder": self.decoder, "readout": self.readout}
+        parts = {
+            "encoder": self.encoder,
+            "decoder": self.decoder,
+            "readout": self.readout,
+        }
         self.params = _flat({k: part.params for k, part in parts.items()})
         self.grads = _flat({k: part.grads for k, part in parts.items()})
         if self.use_attention:
             self.params.update(_flat({"attention": self.attention}))
             self.grads.update(_flat({"attention": self._attention_grads}))
         self._in_eye = np.eye(self.vocab_in, dtype=self.dtype)
-        self._one_hot = np.eye(self.vocab_out + 1, dtype=self.dtype)  # + the start symbol
+        self._one_hot = np.eye(
+            self.vocab_out + 1, dtype=self.dtype
+        )  # + the start symbol
         self._cache = None
 
     def __repr__(self) -> str:
@@ -168,7 +197,10 @@ class Seq2Seq:
         )
 
     def forward(
-        self, src: np.ndarray, tgt: np.ndarray, src_mask: np.ndarray | None = None
+        self,
+        src: np.ndarray,
+        tgt: np.ndarray,
+        src_mask: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray | None]:
         """Run encoder and decoder with teacher forcing.
 
@@ -192,18 +224,28 @@ class Seq2Seq:
         src_mask = self._check_src_mask(src_mask, src.shape)
         enc_out, keys, state = self._encode(src)
         start = np.full((1, B), self.start)
-        inputs = self._one_hot[np.concatenate([start, tgt[:-1]])]  # (T, B, vocab_out + 1)
+        inputs = self._one_hot[
+            np.concatenate([start, tgt[:-1]])
+        ]  # (T, B, vocab_out + 1)
         features = np.empty((T, B, self.readout.in_features), dtype=self.dtype)
-        weights = np.empty((T, S, B), dtype=self.dtype) if self.use_attention else None
+        weights = (
+            np.empty((T, S, B), dtype=self.dtype)
+            if self.use_attention
+            else None
+        )
         caches = []
-        for t in range(T):  # teacher forcing: step t reads the true symbol tgt[t - 1]
+        for t in range(
+            T
+        ):  # teacher forcing: step t reads the true symbol tgt[t - 1]
             features[t], state, alpha, cache = self._decoder_step(
                 inputs[t], state, enc_out, keys, src_mask
             )
             caches.append(cache)
             if weights is not None:
                 weights[t] = alpha
-        logits = self.readout.forward(features)  # all T steps in one matrix product
+        logits = self.readout.forward(
+            features
+        )  # all T steps in one matrix product
         self._cache = (enc_out, keys, caches)
         return logits, weights
 
@@ -234,12 +276,22 @@ class Seq2Seq:
             "(T, B, vocab_out)",
             "It must have the shape of the logits of the last forward.",
         )
-        V = self.vocab_out + 1  # the decoder's one-hot input: vocab_out symbols and the start
-        dfeatures = self.readout.backward(dlogits)  # (T, B, H [+ H]), fills the readout's grads
+        V = (
+            self.vocab_out + 1
+        )  # the decoder's one-hot input: vocab_out symbols and the start
+        dfeatures = self.readout.backward(
+            dlogits
+        )  # (T, B, H [+ H]), fills the readout's grads
         dec = self.decoder.params
-        dec_grads = {name: np.zeros_like(g) for name, g in self.decoder.grads.items()}
-        dh_next = np.zeros((B, H), dtype=self.dtype)  # from step t + 1 back to s_t
-        dc_next = np.zeros((B, H), dtype=self.dtype)  # the LSTM's cell state; unused otherwise
+        dec_grads = {
+            name: np.zeros_like(g) for name, g in self.decoder.grads.items()
+        }
+        dh_next = np.zeros(
+            (B, H), dtype=self.dtype
+        )  # from step t + 1 back to s_t
+        dc_next = np.zeros(
+            (B, H), dtype=self.dtype
+        )  # the LSTM's cell state; unused otherwise
         if self.use_attention:
             att, att_grads = self.attention, self._attention_grads
             for g in att_grads.values():
@@ -248,13 +300,20 @@ class Seq2Seq:
             dkeys = np.zeros_like(keys)
         for t in range(T - 1, -1, -1):
             dec_cache, att_cache = caches[t]
-            dh = dfeatures[t, :, :H] + dh_next  # s_t feeds the readout and step t + 1
+            dh = (
+                dfeatures[t, :, :H] + dh_next
+            )  # s_t feeds the readout and step t + 1
             dx, dh_next, dc_next, step_grads = _step_backward(
                 self.cell, dh, dc_next, dec_cache, dec
             )
-            for name, g in step_grads.items():  # the weights are shared by all steps
+            for (
+                name,
+                g,
+            ) in step_grads.items():  # the weights are shared by all steps
                 dec_grads[name] += g
-            if self.use_attention:  # c_t feeds the readout and the decoder's input
+            if (
+                self.use_attention
+            ):  # c_t feeds the readout and the decoder's input
                 dcontext = dfeatures[t, :, H:] + dx[:, V:]
                 ds, denc, dk, step_grads = additive_attention_backward(
                     dcontext, att_cache, att["weight_dec"], att["v"]
@@ -269,7 +328,9 @@ class Seq2Seq:
         # What reaches the decoder's initial state goes on to the encoder's last state.
         dstate = (dh_next, dc_next) if self.cell == "lstm" else dh_next
         if self.use_attention:
-            denc, key_grads = attention_keys_backward(dkeys, enc_out, att["weight_enc"])
+            denc, key_grads = attention_keys_backward(
+                dkeys, enc_out, att["weight_enc"]
+            )
             denc_out += denc
             for name, g in key_grads.items():
                 att_grads[name][...] = g
@@ -347,10 +408,16 @@ class Seq2Seq:
         src_mask = self._check_src_mask(src_mask, src.shape)
         enc_out, keys, state = self._encode(src)
         ids = np.empty((max_len, B), dtype=np.int64)
-        weights = np.empty((max_len, S, B), dtype=self.dtype) if self.use_attention else None
+        weights = (
+            np.empty((max_len, S, B), dtype=self.dtype)
+            if self.use_attention
+            else None
+        )
         readout = self.readout.params
         previous = np.full(B, self.start)
-        for t in range(max_len):  # step t reads the symbol the model chose at step t - 1
+        for t in range(
+            max_len
+        ):  # step t reads the symbol the model chose at step t - 1
             features, state, alpha, _ = self._decoder_step(
                 self._one_hot[previous], state, enc_out, keys, src_mask
             )
@@ -365,8 +432,12 @@ class Seq2Seq:
         ``(S, B, A)`` (``None`` without attention) and its last state."""
         enc_out, state = self.encoder.forward(self._in_eye[src])
         keys = None
-        if self.use_attention:  # W_a h_j + b for every j: once, not once per decoder step
-            keys = attention_keys(enc_out, self.attention["weight_enc"], self.attention["bias"])
+        if (
+            self.use_attention
+        ):  # W_a h_j + b for every j: once, not once per decoder step
+            keys = attention_keys(
+                enc_out, self.attention["weight_enc"], self.attention["bias"]
+            )
         return enc_out, keys, state
 
     def _decoder_step(self, y_prev, state, enc_out, keys, src_mask):
@@ -380,14 +451,22 @@ class Seq2Seq:
             context, alpha, att_cache = additive_attention_forward(
                 s, enc_out, keys, att["weight_dec"], att["v"], src_mask
             )
-            x = np.concatenate([y_prev, context], axis=1)  # [onehot(y_{t-1}), c_t]
-        h, state, dec_cache = _step_forward(self.cell, x, state, self.decoder.params)
-        features = h if context is None else np.concatenate([h, context], axis=1)
+            x = np.concatenate(
+                [y_prev, context], axis=1
+            )  # [onehot(y_{t-1}), c_t]
+        h, state, dec_cache = _step_forward(
+            self.cell, x, state, self.decoder.params
+        )
+        features = (
+            h if context is None else np.concatenate([h, context], axis=1)
+        )
         return features, state, alpha, (dec_cache, att_cache)
 
     def _check_src_mask(self, src_mask, shape):
         """Check the mask once, up front; the attention's steps only use it."""
-        return None if src_mask is None else check_attention_mask(src_mask, shape)
+        return (
+            None if src_mask is None else check_attention_mask(src_mask, shape)
+        )
 
     def _check_ids(self, src, tgt) -> tuple[np.ndarray, np.ndarray | None]:
         """Check source ``(S, B)`` and target ``(T, B)`` ids; return them as arrays."""
@@ -408,7 +487,13 @@ def _step_forward(cell: str, x, state, p):
     if cell == "lstm":
         h_prev, c_prev = state
         h, c, cache = lstm_step_forward(
-            x, h_prev, c_prev, p["weight_ih"], p["weight_hh"], p["bias_ih"], p["bias_hh"]
+            x,
+            h_prev,
+            c_prev,
+            p["weight_ih"],
+            p["weight_hh"],
+            p["bias_ih"],
+            p["bias_hh"],
         )
         return h, (h, c), cache
     if cell == "gru":
@@ -416,7 +501,9 @@ def _step_forward(cell: str, x, state, p):
             x, state, p["weight_ih"], p["weight_hh"], p["bias_ih"], p["bias_hh"]
         )
         return h, h, cache
-    h = rnn_step_forward(x, state, p["weight_ih"], p["weight_hh"], p["bias_ih"], p["bias_hh"])
+    h = rnn_step_forward(
+        x, state, p["weight_ih"], p["weight_hh"], p["bias_ih"], p["bias_hh"]
+    )
     return h, h, (x, state, h)
 
 
@@ -429,24 +516,38 @@ def _step_backward(cell: str, dh, dc, cache, p):
     if cell == "lstm":
         return lstm_step_backward(dh, dc, cache, p["weight_ih"], p["weight_hh"])
     if cell == "gru":
-        dx, dh_prev, grads = gru_step_backward(dh, cache, p["weight_ih"], p["weight_hh"])
+        dx, dh_prev, grads = gru_step_backward(
+            dh, cache, p["weight_ih"], p["weight_hh"]
+        )
     else:
         x, h_prev, h = cache
-        dx, dh_prev, grads = rnn_step_backward(dh, x, h_prev, h, p["weight_ih"], p["weight_hh"])
+        dx, dh_prev, grads = rnn_step_backward(
+            dh, x, h_prev, h, p["weight_ih"], p["weight_hh"]
+        )
     return dx, dh_prev, dc, grads
 
 
 def _flat(parts: dict[str, dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
     """``{"a": {"w": x}}`` becomes ``{"a.w": x}``: the same arrays, not copies."""
-    return {f"{prefix}.{name}": a for prefix, d in parts.items() for name, a in d.items()}
+    return {
+        f"{prefix}.{name}": a
+        for prefix, d in parts.items()
+        for name, a in d.items()
+    }
 
 
 def _check_positive(name: str, value: object) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, np.integer))
+        or value < 1
+    ):
         raise ValueError(f"{name} must be a positive int; got {value!r}.")
 
 
-def _check_id_array(name: str, ids: object, vocab: int, labels: str, vocab_name: str):
+def _check_id_array(
+    name: str, ids: object, vocab: int, labels: str, vocab_name: str
+):
     """Return ``ids`` as a non-empty 2-D integer array with entries in ``0 .. vocab-1``."""
     ids = check_int_array(name, ids)
     check_ndim(
@@ -484,7 +585,9 @@ class Seq2SeqScore(NamedTuple):
     position_accuracy: np.ndarray
 
 
-def evaluate_seq2seq(model: Seq2Seq, src: np.ndarray, tgt: np.ndarray) -> Seq2SeqScore:
+def evaluate_seq2seq(
+    model: Seq2Seq, src: np.ndarray, tgt: np.ndarray
+) -> Seq2SeqScore:
     """Decode ``src`` greedily with ``model`` and score the result against ``tgt``.
 
     Args:
@@ -498,7 +601,9 @@ def evaluate_seq2seq(model: Seq2Seq, src: np.ndarray, tgt: np.ndarray) -> Seq2Se
     src, tgt = model._check_ids(src, tgt)
     ids, _ = model.predict(src, tgt.shape[0])
     right = ids == tgt
-    return Seq2SeqScore(float(right.mean()), float(right.all(axis=0).mean()), right.mean(axis=1))
+    return Seq2SeqScore(
+        float(right.mean()), float(right.all(axis=0).mean()), right.mean(axis=1)
+    )
 
 
 def score_by_length(

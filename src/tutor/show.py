@@ -29,7 +29,14 @@ class Source:
         last_line: the line number in ``path`` where it ends.
     """
 
-    def __init__(self, code: str, qualname: str, path: str, first_line: int, last_line: int):
+    def __init__(
+        self,
+        code: str,
+        qualname: str,
+        path: str,
+        first_line: int,
+        last_line: int,
+    ):
         self.code = code
         self.qualname = qualname
         self.path = path
@@ -76,13 +83,25 @@ def show_source(obj: object, docstring: bool = True) -> Source:
     module = inspect.getmodule(obj)
     module_name = module.__name__ if module else "?"
     name = getattr(obj, "__qualname__", None)
-    qualname = module_name if inspect.ismodule(obj) or not name else f"{module_name}.{name}"
+    qualname = (
+        module_name
+        if inspect.ismodule(obj) or not name
+        else f"{module_name}.{name}"
+    )
     path = Path(inspect.getsourcefile(obj) or "?")
     top = module_name.split(".")[0]
     parts = path.parts
-    relative = Path(*parts[parts.index(top) :]) if top in parts else Path(path.name)
+    relative = (
+        Path(*parts[parts.index(top) :]) if top in parts else Path(path.name)
+    )
     first_line = max(first_line, 1)  # a module's source starts at line 0
-    return Source(code, qualname, relative.as_posix(), first_line, first_line + len(lines) - 1)
+    return Source(
+        code,
+        qualname,
+        relative.as_posix(),
+        first_line,
+        first_line + len(lines) - 1,
+    )
 
 
 def _without_docstring(code: str, obj: object) -> str:

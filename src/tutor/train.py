@@ -71,7 +71,9 @@ def train(
     _check_counts(n_steps, eval_every)
     next_batch = batches if callable(batches) else _batch_function(batches)
     history = History()
-    bar = tqdm(range(n_steps), disable=not progress_enabled(progress), leave=False)
+    bar = tqdm(
+        range(n_steps), disable=not progress_enabled(progress), leave=False
+    )
     for step in bar:
         loss, grads = loss_and_grads(next_batch(step))
         if not np.isfinite(loss):
@@ -151,7 +153,9 @@ def progress_enabled(progress: bool | None = None) -> bool:
     on_ci = os.environ.get("CI", "").lower() not in ("", "0", "false")
     if on_ci or "PYTEST_CURRENT_TEST" in os.environ:
         return False
-    return _in_jupyter_kernel() or bool(getattr(sys.stderr, "isatty", lambda: False)())
+    return _in_jupyter_kernel() or bool(
+        getattr(sys.stderr, "isatty", lambda: False)()
+    )
 
 
 def _in_jupyter_kernel() -> bool:
@@ -179,6 +183,13 @@ def _batch_function(batches: Iterable) -> Callable[[int], object]:
 
 def _check_counts(n_steps: int, eval_every: int) -> None:
     """Raise ``ValueError`` unless n_steps >= 0 and eval_every >= 1 are ints."""
-    for name, value, low in (("n_steps", n_steps, 0), ("eval_every", eval_every, 1)):
-        if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < low:
+    for name, value, low in (
+        ("n_steps", n_steps, 0),
+        ("eval_every", eval_every, 1),
+    ):
+        if (
+            not isinstance(value, (int, np.integer))
+            or isinstance(value, bool)
+            or value < low
+        ):
             raise ValueError(f"{name} must be an int >= {low}; got {value!r}.")

@@ -19,7 +19,16 @@ returns the same data for the same seed. Arrays are time-major, ``(T, B, ...)``.
       reber.generate(rng=0, embedded=True)
 """
 
-from tutor.data import adding, copy_tasks, reber, recall, series, streams, text, toy
+from tutor.data import (
+    adding,
+    copy_tasks,
+    reber,
+    recall,
+    series,
+    streams,
+    text,
+    toy,
+)
 from tutor.data.adding import (
     AddingTask,
     adding_accuracy,

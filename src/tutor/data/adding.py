@@ -57,7 +57,12 @@ from typing import NamedTuple
 
 import numpy as np
 
-from tutor._checks import as_rng, check_float_array, check_int_array, check_shape
+from tutor._checks import (
+    as_rng,
+    check_float_array,
+    check_int_array,
+    check_shape,
+)
 
 __all__ = [
     "TOLERANCE",
@@ -129,11 +134,15 @@ def adding_problem(
     T = _check_int("T", T, 4)
     dtype = np.dtype(dtype)
     if dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
-        raise ValueError(f"dtype must be np.float64 or np.float32; got {dtype.name}.")
+        raise ValueError(
+            f"dtype must be np.float64 or np.float32; got {dtype.name}."
+        )
     rng = as_rng(rng)
     B = n_sequences
     n_lengths = 1 if same_length else B
-    lengths = rng.integers(T, T + T // 10, endpoint=True, size=n_lengths).astype(np.int64)
+    lengths = rng.integers(
+        T, T + T // 10, endpoint=True, size=n_lengths
+    ).astype(np.int64)
     lengths = np.broadcast_to(lengths, (B,)).copy()
     # The first marked pair: one of the first 10 (or of all L, for a shorter sequence).
     first = rng.integers(0, np.minimum(10, lengths))
@@ -224,7 +233,9 @@ def last_outputs(outputs: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     return outputs[lengths - 1, np.arange(len(lengths))]
 
 
-def last_outputs_backward(dlast: np.ndarray, lengths: np.ndarray, n_steps: int) -> np.ndarray:
+def last_outputs_backward(
+    dlast: np.ndarray, lengths: np.ndarray, n_steps: int
+) -> np.ndarray:
     """The backward pass of :func:`last_outputs`: put each gradient back at its step.
 
     Args:
@@ -247,13 +258,17 @@ def last_outputs_backward(dlast: np.ndarray, lengths: np.ndarray, n_steps: int) 
 def _check_int(name: str, value: object, minimum: int) -> int:
     """Return ``value`` as an int, or raise ``ValueError`` if it is not an int >= minimum."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ValueError(f"{name} must be an int; got {type(value).__name__} {value!r}.")
+        raise ValueError(
+            f"{name} must be an int; got {type(value).__name__} {value!r}."
+        )
     if value < minimum:
         raise ValueError(f"{name} must be at least {minimum}; got {value}.")
     return int(value)
 
 
-def _check_outputs(predictions: object, targets: object) -> tuple[np.ndarray, np.ndarray]:
+def _check_outputs(
+    predictions: object, targets: object
+) -> tuple[np.ndarray, np.ndarray]:
     """Check that predictions and targets are ``(B,)`` float arrays of one shape."""
     targets = check_float_array("targets", targets)
     check_shape("targets", targets, (None,), "(B,)")
@@ -265,13 +280,23 @@ def _check_outputs(predictions: object, targets: object) -> tuple[np.ndarray, np
     return predictions, targets
 
 
-def _check_lengths(outputs: object, lengths: object) -> tuple[np.ndarray, np.ndarray]:
+def _check_lengths(
+    outputs: object, lengths: object
+) -> tuple[np.ndarray, np.ndarray]:
     """Check ``(L, B, ...)`` outputs against ``(B,)`` lengths in 1..L."""
     outputs = np.asarray(outputs)
     if outputs.ndim < 2:
-        raise ValueError(f"outputs must be time-major, (L, B, ...); got shape {outputs.shape}.")
+        raise ValueError(
+            f"outputs must be time-major, (L, B, ...); got shape {outputs.shape}."
+        )
     lengths = check_int_array("lengths", lengths)
-    check_shape("lengths", lengths, (outputs.shape[1],), "(B,)", "One length per sequence.")
+    check_shape(
+        "lengths",
+        lengths,
+        (outputs.shape[1],),
+        "(B,)",
+        "One length per sequence.",
+    )
     if lengths.size and (lengths.min() < 1 or lengths.max() > outputs.shape[0]):
         raise ValueError(
             f"lengths must lie between 1 and the number of steps, {outputs.shape[0]}; got "

@@ -51,7 +51,13 @@ import numpy as np
 
 from tutor._checks import as_rng, check_int_array, check_shape
 
-__all__ = ["Seq2SeqBatch", "copy_task", "reverse_task", "token_accuracy", "exact_match"]
+__all__ = [
+    "Seq2SeqBatch",
+    "copy_task",
+    "reverse_task",
+    "token_accuracy",
+    "exact_match",
+]
 
 
 class Seq2SeqBatch(NamedTuple):
@@ -69,13 +75,17 @@ class Seq2SeqBatch(NamedTuple):
 def _check_count(name: str, value: object, minimum: int) -> int:
     """Return ``value`` as an int, or raise ``ValueError`` if it is not an int >= minimum."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ValueError(f"{name} must be an int; got {type(value).__name__} {value!r}.")
+        raise ValueError(
+            f"{name} must be an int; got {type(value).__name__} {value!r}."
+        )
     if value < minimum:
         raise ValueError(f"{name} must be at least {minimum}; got {value}.")
     return int(value)
 
 
-def _symbols(n: int, length: int | tuple[int, int], vocab_size: int, rng) -> np.ndarray:
+def _symbols(
+    n: int, length: int | tuple[int, int], vocab_size: int, rng
+) -> np.ndarray:
     """Draw ``(S, n)`` symbols uniformly from ``0 .. vocab_size-1``, S given or drawn."""
     n = _check_count("n", n, 1)
     vocab_size = _check_count("vocab_size", vocab_size, 2)
@@ -94,7 +104,10 @@ def _symbols(n: int, length: int | tuple[int, int], vocab_size: int, rng) -> np.
 
 
 def copy_task(
-    n: int, length: int | tuple[int, int], vocab_size: int, rng: int | np.random.Generator
+    n: int,
+    length: int | tuple[int, int],
+    vocab_size: int,
+    rng: int | np.random.Generator,
 ) -> Seq2SeqBatch:
     """Draw n random sequences whose target is the sequence itself.
 
@@ -118,7 +131,10 @@ def copy_task(
 
 
 def reverse_task(
-    n: int, length: int | tuple[int, int], vocab_size: int, rng: int | np.random.Generator
+    n: int,
+    length: int | tuple[int, int],
+    vocab_size: int,
+    rng: int | np.random.Generator,
 ) -> Seq2SeqBatch:
     """Draw n random sequences whose target is the sequence read backwards.
 
@@ -141,24 +157,46 @@ def reverse_task(
     return Seq2SeqBatch(src, src[::-1].copy())
 
 
-def _check_pair(pred: object, target: object, mask: object) -> tuple[np.ndarray, ...]:
+def _check_pair(
+    pred: object, target: object, mask: object
+) -> tuple[np.ndarray, ...]:
     """Check predicted and target ids ``(T, B)`` and the optional mask; return them as arrays."""
     pred = check_int_array("pred", pred)
-    check_shape("pred", pred, (None, None), "(T, B)", "Ids are time-major, one row per step.")
+    check_shape(
+        "pred",
+        pred,
+        (None, None),
+        "(T, B)",
+        "Ids are time-major, one row per step.",
+    )
     target = check_int_array("target", target)
-    check_shape("target", target, pred.shape, "(T, B)", "It must have the shape of pred.")
+    check_shape(
+        "target",
+        target,
+        pred.shape,
+        "(T, B)",
+        "It must have the shape of pred.",
+    )
     if pred.size == 0:
-        raise ValueError(f"pred and target are empty (shape {pred.shape}): nothing to score.")
+        raise ValueError(
+            f"pred and target are empty (shape {pred.shape}): nothing to score."
+        )
     if mask is None:
         return pred, target, np.ones(pred.shape, dtype=bool)
     mask = np.asarray(mask)
-    check_shape("mask", mask, pred.shape, "(T, B)", "One entry per predicted symbol.")
+    check_shape(
+        "mask", mask, pred.shape, "(T, B)", "One entry per predicted symbol."
+    )
     if mask.dtype != bool:
-        raise ValueError(f"mask must hold bools (True where a symbol counts); got {mask.dtype}.")
+        raise ValueError(
+            f"mask must hold bools (True where a symbol counts); got {mask.dtype}."
+        )
     return pred, target, mask
 
 
-def token_accuracy(pred: np.ndarray, target: np.ndarray, mask: np.ndarray | None = None) -> float:
+def token_accuracy(
+    pred: np.ndarray, target: np.ndarray, mask: np.ndarray | None = None
+) -> float:
     """The fraction of symbols predicted correctly, over all steps and sequences.
 
     Args:
@@ -176,11 +214,15 @@ def token_accuracy(pred: np.ndarray, target: np.ndarray, mask: np.ndarray | None
     """
     pred, target, mask = _check_pair(pred, target, mask)
     if not mask.any():
-        raise ValueError("mask counts no symbol: at least one entry must be True.")
+        raise ValueError(
+            "mask counts no symbol: at least one entry must be True."
+        )
     return float(((pred == target) & mask).sum() / mask.sum())
 
 
-def exact_match(pred: np.ndarray, target: np.ndarray, mask: np.ndarray | None = None) -> float:
+def exact_match(
+    pred: np.ndarray, target: np.ndarray, mask: np.ndarray | None = None
+) -> float:
     """The fraction of sequences whose every counted symbol is predicted correctly.
 
     Args:

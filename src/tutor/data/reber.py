@@ -107,12 +107,20 @@ class _Automaton:
       symbol is the embedded grammar's final T or P.
     """
 
-    def __init__(self, transitions: dict[int, dict[str, int]], awaits_outer: Sequence[int]):
+    def __init__(
+        self,
+        transitions: dict[int, dict[str, int]],
+        awaits_outer: Sequence[int],
+    ):
         if sorted(transitions) != list(range(len(transitions))):
-            raise ValueError("the states must be numbered 0, 1, ..., S - 1: they index arrays")
+            raise ValueError(
+                "the states must be numbered 0, 1, ..., S - 1: they index arrays"
+            )
         self.transitions = transitions
         self.start = 0
-        self.end = next(state for state, arrows in transitions.items() if not arrows)
+        self.end = next(
+            state for state, arrows in transitions.items() if not arrows
+        )
         n_states = len(transitions)
         self.legal = np.zeros((n_states, len(ALPHABET)), dtype=bool)
         self.choice_symbol = np.zeros((n_states, 2), dtype=np.int64)
@@ -121,23 +129,31 @@ class _Automaton:
             for symbol in arrows:
                 self.legal[state, ALPHABET.index(symbol)] = True
             # The end state has no arrows; a stream never stays there (see below).
-            items = list(arrows.items()) or list(transitions[self.start].items())
+            items = list(arrows.items()) or list(
+                transitions[self.start].items()
+            )
             for bit in (0, 1):
                 symbol, target = items[bit % len(items)]
                 self.choice_symbol[state, bit] = ALPHABET.index(symbol)
-                self.choice_state[state, bit] = self.start if target == self.end else target
+                self.choice_state[state, bit] = (
+                    self.start if target == self.end else target
+                )
         self.awaits_outer = np.zeros(n_states, dtype=bool)
         self.awaits_outer[list(awaits_outer)] = True
 
 
-def _build_embedded_transitions() -> tuple[dict[int, dict[str, int]], list[int]]:
+def _build_embedded_transitions() -> tuple[
+    dict[int, dict[str, int]], list[int]
+]:
     """The embedded grammar: B, T or P, a Reber string, the same T or P, E.
 
     The automaton holds two copies of the Reber automaton, one entered after
     T and one after P; each copy remembers the branch it belongs to, which is
     exactly the memory a network must learn to keep.
     """
-    n_inner = len(REBER_TRANSITIONS) - 1  # the inner end state is replaced, see below
+    n_inner = (
+        len(REBER_TRANSITIONS) - 1
+    )  # the inner end state is replaced, see below
     copy_start = {"T": 2, "P": 2 + n_inner}
     awaits = {"T": 2 + 2 * n_inner, "P": 3 + 2 * n_inner}
     before_end, end = 4 + 2 * n_inner, 5 + 2 * n_inner
@@ -174,7 +190,9 @@ def _grammar_name(embedded: bool) -> str:
 def _check_symbols(string: object, name: str = "string") -> str:
     """Return ``string`` if it is a str over :data:`ALPHABET`; else raise ``ValueError``."""
     if not isinstance(string, str):
-        raise ValueError(f"{name} must be a str such as 'BTXSE'; got {type(string).__name__}.")
+        raise ValueError(
+            f"{name} must be a str such as 'BTXSE'; got {type(string).__name__}."
+        )
     for position, symbol in enumerate(string):
         if symbol not in ALPHABET:
             raise ValueError(
@@ -218,7 +236,9 @@ def generate(rng: int | np.random.Generator, embedded: bool = False) -> str:
     state, symbols = 0, []
     while transitions[state]:
         arrows = list(transitions[state].items())
-        symbol, state = arrows[rng.integers(len(arrows))] if len(arrows) > 1 else arrows[0]
+        symbol, state = (
+            arrows[rng.integers(len(arrows))] if len(arrows) > 1 else arrows[0]
+        )
         symbols.append(symbol)
     return "".join(symbols)
 
@@ -232,8 +252,12 @@ def generate_dataset(
         A list of ``n_strings`` strs; the same as calling :func:`generate`
         ``n_strings`` times with one Generator.
     """
-    if isinstance(n_strings, bool) or not isinstance(n_strings, (int, np.integer)):
-        raise ValueError(f"n_strings must be an int; got {type(n_strings).__name__}.")
+    if isinstance(n_strings, bool) or not isinstance(
+        n_strings, (int, np.integer)
+    ):
+        raise ValueError(
+            f"n_strings must be an int; got {type(n_strings).__name__}."
+        )
     if n_strings < 0:
         raise ValueError(f"n_strings must be at least 0; got {n_strings}.")
     rng = as_rng(rng)
@@ -293,7 +317,9 @@ def _symbols_of(multi_hot: np.ndarray) -> set[str]:
 def symbol_indices(string: str) -> np.ndarray:
     """``(L,)`` int64: the index in :data:`ALPHABET` of every symbol of ``string``."""
     _check_symbols(string)
-    return np.array([ALPHABET.index(symbol) for symbol in string], dtype=np.int64)
+    return np.array(
+        [ALPHABET.index(symbol) for symbol in string], dtype=np.int64
+    )
 
 
 def encode(string: str, dtype: np.dtype | type = np.float64) -> np.ndarray:
@@ -315,7 +341,9 @@ def _complete_states(string: str, embedded: bool) -> list[int]:
     return _states(string, embedded)
 
 
-def next_symbol_targets(string: str, embedded: bool = False) -> tuple[np.ndarray, np.ndarray]:
+def next_symbol_targets(
+    string: str, embedded: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
     """The targets of next-symbol prediction for one complete string of length L.
 
     At step t (t = 0 .. L - 2) the input is symbol t and the target is symbol
@@ -377,7 +405,9 @@ class ReberBatch(NamedTuple):
 
 
 def batch(
-    strings: Sequence[str], embedded: bool = False, dtype: np.dtype | type = np.float64
+    strings: Sequence[str],
+    embedded: bool = False,
+    dtype: np.dtype | type = np.float64,
 ) -> ReberBatch:
     """Pad complete strings of different lengths into one time-major :class:`ReberBatch`.
 
@@ -454,8 +484,14 @@ def continual_stream(
         final T or P.
     """
     for name, value in (("n_steps", n_steps), ("n_streams", n_streams)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{name} must be an int of at least 1; got {value!r}.")
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, np.integer))
+            or value < 1
+        ):
+            raise ValueError(
+                f"{name} must be an int of at least 1; got {value!r}."
+            )
     automaton = _automaton(embedded)
     choices = as_rng(rng).integers(0, 2, size=(n_steps + 1, n_streams))
     symbols, states = _walk_streams(automaton, choices)
@@ -472,7 +508,9 @@ def continual_stream(
     )
 
 
-def _walk_streams(automaton: _Automaton, choices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _walk_streams(
+    automaton: _Automaton, choices: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Walk B streams through the automaton, one random bit per stream and step.
 
     Args:

@@ -66,7 +66,9 @@ class RecallTask(NamedTuple):
 def _check_int(name: str, value: object, minimum: int) -> int:
     """Return ``value`` as an int, or raise ``ValueError`` if it is not an int >= minimum."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ValueError(f"{name} must be an int; got {type(value).__name__} {value!r}.")
+        raise ValueError(
+            f"{name} must be an int; got {type(value).__name__} {value!r}."
+        )
     if value < minimum:
         raise ValueError(f"{name} must be at least {minimum}; got {value}.")
     return int(value)
@@ -110,10 +112,16 @@ def delayed_recall(
     n_symbols = _check_int("n_symbols", n_symbols, 2)
     dtype = np.dtype(dtype)
     if not np.issubdtype(dtype, np.floating):
-        raise ValueError(f"dtype must be a floating dtype such as np.float64; got {dtype.name}.")
+        raise ValueError(
+            f"dtype must be a floating dtype such as np.float64; got {dtype.name}."
+        )
     rng = as_rng(rng)
-    symbols = rng.integers(0, n_symbols, size=(n_steps, n_streams), dtype=np.int64)
+    symbols = rng.integers(
+        0, n_symbols, size=(n_steps, n_streams), dtype=np.int64
+    )
     inputs = np.eye(n_symbols, dtype=dtype)[symbols]  # (T, B, K) one-hot
     targets = np.full_like(symbols, IGNORE)
-    targets[delay:] = symbols[: n_steps - delay]  # the target at t is the symbol at t - d
+    targets[delay:] = symbols[
+        : n_steps - delay
+    ]  # the target at t is the symbol at t - d
     return RecallTask(inputs, targets, targets != IGNORE, symbols, delay)

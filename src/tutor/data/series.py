@@ -120,7 +120,9 @@ def load_co2(fill: str | None = "linear", monthly: bool = False) -> Co2Record:
     if monthly:
         dates, co2, counts = monthly_means(dates, co2)
         # The middle of each month: halfway between its first day and the next month's.
-        years = (decimal_years(dates) + decimal_years(dates + _month_length(dates))) / 2
+        years = (
+            decimal_years(dates) + decimal_years(dates + _month_length(dates))
+        ) / 2
         observed = counts > 0
     else:
         years = decimal_years(dates)
@@ -132,12 +134,17 @@ def load_co2(fill: str | None = "linear", monthly: bool = False) -> Co2Record:
 
 def _read_weekly() -> tuple[np.ndarray, np.ndarray]:
     """The rows of the shipped CSV: dates ``datetime64[D]`` and values (NaN where empty)."""
-    path = resources.files("tutor.data").joinpath("files", SERIES_SOURCES["co2"]["file"])
+    path = resources.files("tutor.data").joinpath(
+        "files", SERIES_SOURCES["co2"]["file"]
+    )
     with path.open("r", encoding="utf-8", newline="") as file:
         rows = list(csv.reader(file))
     if rows[0] != ["date", "co2"]:
         raise ValueError(f"unexpected header in {path}: {rows[0]}")
-    dates = np.array([f"{d[:4]}-{d[4:6]}-{d[6:8]}" for d, _ in rows[1:]], dtype="datetime64[D]")
+    dates = np.array(
+        [f"{d[:4]}-{d[4:6]}-{d[6:8]}" for d, _ in rows[1:]],
+        dtype="datetime64[D]",
+    )
     co2 = np.array([float(v) if v else np.nan for _, v in rows[1:]])
     return dates, co2
 
@@ -170,10 +177,14 @@ def decimal_years(dates: object) -> np.ndarray:
     next_start = (year_start + 1).astype("datetime64[D]")
     year_start = year_start.astype("datetime64[D]")
     fraction = (days - year_start) / (next_start - year_start)
-    return (year_start.astype("datetime64[Y]").astype(np.int64) + 1970) + fraction
+    return (
+        year_start.astype("datetime64[Y]").astype(np.int64) + 1970
+    ) + fraction
 
 
-def monthly_means(dates: object, values: object) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def monthly_means(
+    dates: object, values: object
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Average the values of each calendar month, skipping NaN.
 
     Every month from the first date's to the last date's appears, also a month with no
@@ -203,7 +214,9 @@ def monthly_means(dates: object, values: object) -> tuple[np.ndarray, np.ndarray
     n_months = int(index[-1]) + 1
     measured = ~np.isnan(values)
     counts = np.bincount(index[measured], minlength=n_months)
-    sums = np.bincount(index[measured], weights=values[measured], minlength=n_months)
+    sums = np.bincount(
+        index[measured], weights=values[measured], minlength=n_months
+    )
     with np.errstate(invalid="ignore", divide="ignore"):
         means = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
     months = (first + np.arange(n_months)).astype("datetime64[D]")
@@ -235,16 +248,26 @@ def fill_gaps(values: object, times: object | None = None) -> np.ndarray:
     values = np.array(values, dtype=np.float64)
     if values.ndim != 1:
         raise ValueError(f"values must be 1-D, (N,); got shape {values.shape}.")
-    times = np.arange(len(values), dtype=np.float64) if times is None else np.asarray(times)
+    times = (
+        np.arange(len(values), dtype=np.float64)
+        if times is None
+        else np.asarray(times)
+    )
     if times.shape != values.shape:
-        raise ValueError(f"times must have the shape of values, {values.shape}; got {times.shape}.")
+        raise ValueError(
+            f"times must have the shape of values, {values.shape}; got {times.shape}."
+        )
     missing = np.isnan(values)
     if missing.all():
-        raise ValueError("values holds no number at all: nothing to interpolate from.")
+        raise ValueError(
+            "values holds no number at all: nothing to interpolate from."
+        )
     if missing[0] or missing[-1]:
         raise ValueError(
             "values starts or ends with NaN: a gap at an end cannot be interpolated (it has "
             "a neighbour on one side only). Cut the series to its first and last measured value."
         )
-    values[missing] = np.interp(times[missing], times[~missing], values[~missing])
+    values[missing] = np.interp(
+        times[missing], times[~missing], values[~missing]
+    )
     return values

@@ -80,7 +80,9 @@ __all__ = [
 def _check_count(name: str, value: object, minimum: int = 1) -> int:
     """Return ``value`` as an int, or raise ``ValueError`` if it is not an int >= minimum."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ValueError(f"{name} must be an int; got {type(value).__name__} {value!r}.")
+        raise ValueError(
+            f"{name} must be an int; got {type(value).__name__} {value!r}."
+        )
     if value < minimum:
         raise ValueError(f"{name} must be at least {minimum}; got {value}.")
     return int(value)
@@ -134,13 +136,17 @@ def temporal_xor(
     # One spare triplet, so that a stream shifted by up to two bits is still T long.
     n_triplets = n_steps // 3 + 2
     pairs = rng.integers(0, 2, size=(n_triplets, 2, n_columns))
-    triplets = np.concatenate([pairs, pairs[:, :1] ^ pairs[:, 1:]], axis=1)  # (n, 3, B)
+    triplets = np.concatenate(
+        [pairs, pairs[:, :1] ^ pairs[:, 1:]], axis=1
+    )  # (n, 3, B)
     long_bits = triplets.reshape(3 * n_triplets, n_columns)
     if random_offset:
         offset = rng.integers(0, 3, size=n_columns)
     else:
         offset = np.zeros(n_columns, dtype=np.int64)
-    position = offset[None, :] + np.arange(n_steps)[:, None]  # (T, B) index into long_bits
+    position = (
+        offset[None, :] + np.arange(n_steps)[:, None]
+    )  # (T, B) index into long_bits
     bits = long_bits[position, np.arange(n_columns)[None, :]]
     phase = position % 3
     return _squeeze_single(bits, n_streams), _squeeze_single(phase, n_streams)
@@ -220,7 +226,9 @@ def temporal_xor_task(
         ``target_phase`` ``(T, B)``.
     """
     n_steps = _check_count("n_steps", n_steps)
-    bits, phase = temporal_xor(n_steps + 1, rng, _n_columns(n_streams), random_offset)
+    bits, phase = temporal_xor(
+        n_steps + 1, rng, _n_columns(n_streams), random_offset
+    )
     inputs, targets = next_step_pairs(bits, dtype)
     return XorTask(inputs, targets, phase[1:])
 
@@ -290,7 +298,9 @@ def letter_indices(
     n_letters = _check_count("n_letters", n_letters)
     n_columns = _n_columns(n_streams)
     rng = as_rng(rng)
-    letters = np.stack([_one_letter_stream(n_letters, rng) for _ in range(n_columns)], axis=1)
+    letters = np.stack(
+        [_one_letter_stream(n_letters, rng) for _ in range(n_columns)], axis=1
+    )
     return _squeeze_single(letters, n_streams)
 
 
@@ -300,9 +310,13 @@ def letters_to_text(indices: np.ndarray) -> str | list[str]:
     if indices.ndim == 2:
         return [letters_to_text(indices[:, b]) for b in range(indices.shape[1])]
     if indices.ndim != 1:
-        raise ValueError(f"indices must have shape (T,) or (T, B); got shape {indices.shape}.")
+        raise ValueError(
+            f"indices must have shape (T,) or (T, B); got shape {indices.shape}."
+        )
     if indices.size and (indices.min() < 0 or indices.max() >= len(LETTERS)):
-        raise ValueError(f"letter indices must lie in 0..{len(LETTERS) - 1}; got {indices}.")
+        raise ValueError(
+            f"letter indices must lie in 0..{len(LETTERS) - 1}; got {indices}."
+        )
     return "".join(LETTERS[i] for i in indices)
 
 
@@ -319,7 +333,9 @@ def text_to_indices(text: str) -> np.ndarray:
     return np.array([LETTERS.index(letter) for letter in text], dtype=np.int64)
 
 
-def encode_letters(indices: np.ndarray, dtype: np.dtype | type = np.float64) -> np.ndarray:
+def encode_letters(
+    indices: np.ndarray, dtype: np.dtype | type = np.float64
+) -> np.ndarray:
     """Replace every letter index by its six feature bits (Elman 1990, Table 1).
 
     Args:
@@ -343,7 +359,9 @@ def encode_letters(indices: np.ndarray, dtype: np.dtype | type = np.float64) -> 
 
 def is_vowel(indices: np.ndarray) -> np.ndarray:
     """Boolean array of the same shape as ``indices``: True where the letter is a, i or u."""
-    return np.asarray(indices) >= len(_CONSONANTS)  # LETTERS lists the consonants first
+    return np.asarray(indices) >= len(
+        _CONSONANTS
+    )  # LETTERS lists the consonants first
 
 
 class LetterTask(NamedTuple):

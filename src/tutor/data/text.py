@@ -96,7 +96,9 @@ def load_text(name: str = "python_reference") -> str:
         raise ValueError(
             f"no shipped text is called {name!r}; the texts are {sorted(TEXT_SOURCES)}."
         )
-    path = resources.files("tutor.data").joinpath("files", TEXT_SOURCES[name]["file"])
+    path = resources.files("tutor.data").joinpath(
+        "files", TEXT_SOURCES[name]["file"]
+    )
     return path.read_text(encoding="utf-8")
 
 
@@ -129,7 +131,9 @@ class Vocabulary:
             )
         if len(set(chars)) != len(chars):
             repeated = sorted({ch for ch in chars if chars.count(ch) > 1})
-            raise ValueError(f"chars must hold each character once; repeated: {repeated}.")
+            raise ValueError(
+                f"chars must hold each character once; repeated: {repeated}."
+            )
         self.chars = chars
         codes = _code_points(chars)
         order = np.argsort(codes, kind="stable")
@@ -181,7 +185,9 @@ class Vocabulary:
                 first such character and its position.
         """
         if not isinstance(text, str):
-            raise ValueError(f"text must be a string; got {type(text).__name__}.")
+            raise ValueError(
+                f"text must be a string; got {type(text).__name__}."
+            )
         codes = _code_points(text)
         where = np.searchsorted(self._sorted_codes, codes)
         where = np.minimum(where, len(self._sorted_codes) - 1)
@@ -227,7 +233,9 @@ class Vocabulary:
 
 def _code_points(text: str) -> np.ndarray:
     """The Unicode code points of ``text``, ``(len(text),)`` uint32."""
-    return np.frombuffer(text.encode("utf-32-le"), dtype="<u4").astype(np.uint32)
+    return np.frombuffer(text.encode("utf-32-le"), dtype="<u4").astype(
+        np.uint32
+    )
 
 
 class TextBatches:
@@ -311,12 +319,17 @@ def text_batches(ids: object, batch_size: int, seq_len: int) -> TextBatches:
             f"least 2 (an input and its target). Use a longer text or a smaller batch_size."
         )
     steps = (n - 1) // batch_size  # L
-    rows = np.arange(steps + 1)[:, None] + steps * np.arange(batch_size)[None, :]
+    rows = (
+        np.arange(steps + 1)[:, None] + steps * np.arange(batch_size)[None, :]
+    )
     return TextBatches(np.ascontiguousarray(ids[rows]), seq_len)
 
 
 def unigram_bits_per_char(
-    ids: object, vocab_size: int, eval_ids: object | None = None, smoothing: float = 1.0
+    ids: object,
+    vocab_size: int,
+    eval_ids: object | None = None,
+    smoothing: float = 1.0,
 ) -> float:
     """The bits per character of the unigram model: every character predicted by its frequency.
 
@@ -339,10 +352,16 @@ def unigram_bits_per_char(
         The bits per character, a float.
     """
     ids = _check_ids(ids, vocab_size)
-    eval_ids = ids if eval_ids is None else _check_ids(eval_ids, vocab_size, "eval_ids")
+    eval_ids = (
+        ids
+        if eval_ids is None
+        else _check_ids(eval_ids, vocab_size, "eval_ids")
+    )
     if not (np.isfinite(smoothing) and smoothing >= 0):
         raise ValueError(f"smoothing must be a number >= 0; got {smoothing!r}.")
-    counts = np.bincount(ids, minlength=vocab_size).astype(np.float64) + smoothing
+    counts = (
+        np.bincount(ids, minlength=vocab_size).astype(np.float64) + smoothing
+    )
     with np.errstate(divide="ignore"):
         bits = -np.log2(counts / counts.sum())
     return float(bits[eval_ids].mean())
@@ -350,17 +369,29 @@ def unigram_bits_per_char(
 
 def _check_count(name: str, value: object) -> int:
     """Return ``value`` as an int, or raise ``ValueError`` unless it is an int >= 1."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, np.integer))
+        or value < 1
+    ):
         raise ValueError(f"{name} must be a positive int; got {value!r}.")
     return int(value)
 
 
-def _check_ids(ids: object, vocab_size: int | None = None, name: str = "ids") -> np.ndarray:
+def _check_ids(
+    ids: object, vocab_size: int | None = None, name: str = "ids"
+) -> np.ndarray:
     """Return ``ids`` as a non-empty 1-D int64 array (in 0..vocab_size-1 when given)."""
     if isinstance(ids, str):
-        raise ValueError(f"{name} must be integer ids, not a string: encode it with vocab.encode.")
+        raise ValueError(
+            f"{name} must be integer ids, not a string: encode it with vocab.encode."
+        )
     array = np.asarray(ids)
-    if array.ndim != 1 or array.size == 0 or not np.issubdtype(array.dtype, np.integer):
+    if (
+        array.ndim != 1
+        or array.size == 0
+        or not np.issubdtype(array.dtype, np.integer)
+    ):
         raise ValueError(
             f"{name} must be a non-empty 1-D array of integer ids, (N,); got shape "
             f"{array.shape} and dtype {array.dtype}."

@@ -48,10 +48,16 @@ def xor_clusters(
         >>> bool(np.all(y == (x[:, 0] * x[:, 1] < 0)))
         True
     """
-    if isinstance(n_points, bool) or not isinstance(n_points, (int, np.integer)) or n_points < 1:
+    if (
+        isinstance(n_points, bool)
+        or not isinstance(n_points, (int, np.integer))
+        or n_points < 1
+    ):
         raise ValueError(f"n_points must be an int >= 1; got {n_points!r}.")
     if not np.isfinite(spread) or spread < 0:
-        raise ValueError(f"spread must be a finite number >= 0; got {spread!r}.")
+        raise ValueError(
+            f"spread must be a finite number >= 0; got {spread!r}."
+        )
     rng = as_rng(rng)
     corner = rng.integers(0, len(CORNERS), size=n_points)
     x = CORNERS[corner] + spread * rng.standard_normal((n_points, 2))

@@ -31,7 +31,12 @@ import numpy as np
 
 from tutor._checks import as_rng
 from tutor.analysis import gradient_cosine, state_gradient_norms
-from tutor.data.adding import AddingTask, adding_problem, last_outputs, last_outputs_backward
+from tutor.data.adding import (
+    AddingTask,
+    adding_problem,
+    last_outputs,
+    last_outputs_backward,
+)
 from tutor.feedforward import Dense, named_gradients, named_parameters
 from tutor.functional import mse, sigmoid
 from tutor.optim import Adam, clip_grad_norm, clip_grad_value, global_norm
@@ -59,7 +64,9 @@ CLIPPING = (None, "norm", "value")
 
 
 def adding_network(
-    hidden_size: int, rng: int | np.random.Generator, init_scale: float | None = None
+    hidden_size: int,
+    rng: int | np.random.Generator,
+    init_scale: float | None = None,
 ) -> tuple[RNN, Dense]:
     """A simple RNN ``2 -> H`` (tanh) and a dense readout ``H -> 1`` for the adding problem.
 
@@ -79,13 +86,19 @@ def adding_network(
     readout = Dense(hidden_size, 1, rng=rng)
     if init_scale is not None:
         if not np.isfinite(init_scale) or init_scale <= 0:
-            raise ValueError(f"init_scale must be a number > 0 or None; got {init_scale!r}.")
-        for array in named_parameters({"rnn": layer, "readout": readout}).values():
+            raise ValueError(
+                f"init_scale must be a number > 0 or None; got {init_scale!r}."
+            )
+        for array in named_parameters(
+            {"rnn": layer, "readout": readout}
+        ).values():
             array[...] = rng.uniform(-init_scale, init_scale, size=array.shape)
     return layer, readout
 
 
-def adding_predictions(layer, readout: Dense, task: AddingTask, output: str = "linear"):
+def adding_predictions(
+    layer, readout: Dense, task: AddingTask, output: str = "linear"
+):
     """The network's answer at the last step of every sequence.
 
     Args:
@@ -159,7 +172,9 @@ def adding_state_gradient_norms(
     """
     loss, dout = _loss_and_dout(layer, readout, task, output)
     if dout is None:
-        raise ValueError(f"the loss is {loss}: there is no gradient to measure.")
+        raise ValueError(
+            f"the loss is {loss}: there is no gradient to measure."
+        )
     return state_gradient_norms(layer, task.inputs, dout)
 
 
@@ -178,12 +193,18 @@ def _loss_and_dout(
         loss, dprediction = mse(prediction, task.targets[:, None])
     if not np.isfinite(loss):
         return loss, None
-    dz = dprediction * prediction * (1 - prediction) if output == "sigmoid" else dprediction
+    dz = (
+        dprediction * prediction * (1 - prediction)
+        if output == "sigmoid"
+        else dprediction
+    )
     dlast = readout.backward(dz)  # (B, H)
     return loss, last_outputs_backward(dlast, task.lengths, len(out))
 
 
-def adding_test_error(layer, readout: Dense, task: AddingTask, output: str = "linear") -> float:
+def adding_test_error(
+    layer, readout: Dense, task: AddingTask, output: str = "linear"
+) -> float:
     """The mean absolute error ``mean(abs(prediction - target))`` on a batch.
 
     Always answering 0.5 scores :func:`tutor.data.adding.adding_baseline_error`
@@ -279,7 +300,9 @@ def train_adding(
     for step in range(n_steps):
         task = adding_problem(batch_size, T, rng)
         loss, grads = adding_loss_and_grads(layer, readout, task, output)
-        with np.errstate(over="ignore"):  # a huge gradient's squared norm may overflow
+        with np.errstate(
+            over="ignore"
+        ):  # a huge gradient's squared norm may overflow
             norm = global_norm(grads) if grads is not None else np.nan
         if not np.isfinite(norm):
             diverged_at = step  # no finite gradient to follow: the run is over
@@ -289,7 +312,9 @@ def train_adding(
             clip_grad_norm(grads, threshold)  # shorter, same direction
         elif clip == "value":
             raw = {name: g.copy() for name, g in grads.items()}
-            clip_grad_value(grads, threshold)  # each entry cut to [-threshold, threshold]
+            clip_grad_value(
+                grads, threshold
+            )  # each entry cut to [-threshold, threshold]
             cosine = gradient_cosine(raw, grads)  # 1 if the direction was kept
         optimizer.step(grads)
         losses.append(loss)
@@ -366,7 +391,9 @@ def length_sweep(
     for i, seed in enumerate(seeds):
         for j, T in enumerate(lengths):
             layer, readout = make_network(seed)
-            optimizer = Adam(named_parameters({"rnn": layer, "readout": readout}), lr=lr)
+            optimizer = Adam(
+                named_parameters({"rnn": layer, "readout": readout}), lr=lr
+            )
             run = train_adding(
                 layer,
                 readout,
@@ -386,4 +413,6 @@ def length_sweep(
 
 def _check_output(output: str) -> None:
     if output not in OUTPUTS:
-        raise ValueError(f"output must be 'linear' or 'sigmoid'; got {output!r}.")
+        raise ValueError(
+            f"output must be 'linear' or 'sigmoid'; got {output!r}."
+        )

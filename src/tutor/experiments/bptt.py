@@ -89,7 +89,9 @@ def full_bptt_cost(
     if repeats < 1:
         raise ValueError(f"repeats must be at least 1; got {repeats}.")
     if tracemalloc.is_tracing():
-        raise RuntimeError("full_bptt_cost starts tracemalloc itself: stop it first.")
+        raise RuntimeError(
+            "full_bptt_cost starts tracemalloc itself: stop it first."
+        )
     seconds, peaks, states = [], [], []
     for n_steps in lengths:
         rng = np.random.default_rng(seed)  # the same weights at every length
@@ -98,7 +100,13 @@ def full_bptt_cost(
         task = delayed_recall(n_steps, 0, rng, batch_size, input_size)
 
         def run(layer=layer, readout=readout, task=task) -> None:
-            full_bptt(layer, readout, task.inputs, task.targets, loss_fn=softmax_cross_entropy)
+            full_bptt(
+                layer,
+                readout,
+                task.inputs,
+                task.targets,
+                loss_fn=softmax_cross_entropy,
+            )
 
         # Memory first, while the new layers hold no arrays of an earlier run.
         tracemalloc.start()
@@ -109,7 +117,9 @@ def full_bptt_cost(
         finally:
             tracemalloc.stop()
         peaks.append(peak - before)
-        states.append((n_steps + 1) * batch_size * hidden_size * layer.dtype.itemsize)
+        states.append(
+            (n_steps + 1) * batch_size * hidden_size * layer.dtype.itemsize
+        )
         times = []
         for _ in range(repeats):
             start = time.perf_counter()
@@ -124,7 +134,9 @@ def full_bptt_cost(
     )
 
 
-def masked_cross_entropy(logits: np.ndarray, targets: np.ndarray) -> tuple[float, np.ndarray]:
+def masked_cross_entropy(
+    logits: np.ndarray, targets: np.ndarray
+) -> tuple[float, np.ndarray]:
     """Softmax cross-entropy over the steps that have a target (``targets >= 0``).
 
     The loss function of the delayed-recall task, in the form
@@ -141,7 +153,9 @@ def masked_cross_entropy(logits: np.ndarray, targets: np.ndarray) -> tuple[float
         ``(loss, dlogits)``, as :func:`tutor.functional.softmax_cross_entropy`.
     """
     mask = np.asarray(targets) >= 0
-    if mask.all():  # the common case: no mask needed (and checking one costs time)
+    if (
+        mask.all()
+    ):  # the common case: no mask needed (and checking one costs time)
         return softmax_cross_entropy(logits, targets)
     if not mask.any():
         return 0.0, np.zeros_like(logits)
@@ -224,7 +238,9 @@ def train_recall(
     data = delayed_recall(n_steps, delay, rng, n_streams, n_symbols)
     layer = RNN(n_symbols, hidden_size, rng=rng)
     readout = Dense(hidden_size, n_symbols, rng=rng)
-    optimizer = Adam(named_parameters({"rnn": layer, "readout": readout}), lr=lr)
+    optimizer = Adam(
+        named_parameters({"rnn": layer, "readout": readout}), lr=lr
+    )
     losses = truncated_bptt(
         layer,
         readout,
@@ -236,7 +252,9 @@ def train_recall(
         k2=k2,
     )
     test = delayed_recall(test_steps, delay, rng, 1, n_symbols)
-    return RecallRun(recall_accuracy(layer, readout, test), losses, layer, readout)
+    return RecallRun(
+        recall_accuracy(layer, readout, test), losses, layer, readout
+    )
 
 
 class Sweep(NamedTuple):
@@ -276,4 +294,6 @@ def truncation_sweep(
             run = train_recall(delay, k, seed=seed, **kwargs)
             accuracy[i, j] = run.accuracy
             losses[int(seed), int(k)] = run.losses
-    return Sweep(np.asarray(window_lengths), np.asarray(seeds), accuracy, losses)
+    return Sweep(
+        np.asarray(window_lengths), np.asarray(seeds), accuracy, losses
+    )

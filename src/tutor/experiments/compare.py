@@ -111,7 +111,13 @@ DEFAULTS: dict[str, dict[str, float | int]] = {
         "n_eval": 512,
         "success_accuracy": 0.95,
     },
-    "reber": {"n_train": 256, "n_test": 256, "lr": 0.03, "batch_size": 16, "max_epochs": 150},
+    "reber": {
+        "n_train": 256,
+        "n_test": 256,
+        "lr": 0.03,
+        "batch_size": 16,
+        "max_epochs": 150,
+    },
     "recall": {
         "delay": 5,
         "n_symbols": 4,
@@ -177,7 +183,9 @@ def make_layer(
     return RNN(input_size, hidden_size, rng=rng)
 
 
-def count_parameters(cell: str, input_size: int, hidden_size: int, output_size: int) -> int:
+def count_parameters(
+    cell: str, input_size: int, hidden_size: int, output_size: int
+) -> int:
     """The number of free parameters of a recurrent layer ``D -> H`` and a readout ``H -> O``.
 
     The layers store two bias vectors (PyTorch's convention). Where only their sum
@@ -209,7 +217,9 @@ def count_parameters(cell: str, input_size: int, hidden_size: int, output_size: 
     return layer + n_out * (H + 1)
 
 
-def matched_hidden_size(cell: str, n_params: int, input_size: int, output_size: int) -> int:
+def matched_hidden_size(
+    cell: str, n_params: int, input_size: int, output_size: int
+) -> int:
     """The hidden size H whose :func:`count_parameters` is closest to ``n_params``.
 
     Args:
@@ -248,7 +258,11 @@ def matched_sizes(
         ``{cell: H}``.
     """
     D, n_out = task_shape(task)
-    lstm_size = LSTM_SIZES[task] if lstm_size is None else _check_size("lstm_size", lstm_size)
+    lstm_size = (
+        LSTM_SIZES[task]
+        if lstm_size is None
+        else _check_size("lstm_size", lstm_size)
+    )
     budget = count_parameters("lstm", D, lstm_size, n_out)
     return {cell: matched_hidden_size(cell, budget, D, n_out) for cell in cells}
 
@@ -330,7 +344,9 @@ def train_until_success(
     for round_ in range(1, max_rounds + 1):
         start = time.perf_counter()
         made = update()
-        seconds += time.perf_counter() - start  # only training is timed, not scoring
+        seconds += (
+            time.perf_counter() - start
+        )  # only training is timed, not scoring
         updates += 1 if made is None else made
         if round_ % eval_every == 0 or round_ == max_rounds:
             curve.append((updates, score()))
@@ -341,7 +357,12 @@ def train_until_success(
 
 
 def run_adding(
-    cell: str, hidden_size: int, seed: int, *, gate_bias: float = GATE_BIAS, **settings
+    cell: str,
+    hidden_size: int,
+    seed: int,
+    *,
+    gate_bias: float = GATE_BIAS,
+    **settings,
 ) -> Run:
     """Train one network on the adding problem until it succeeds or the budget is spent.
 
@@ -365,8 +386,12 @@ def run_adding(
     rng = np.random.default_rng(seed)
     layer = make_layer(cell, 2, hidden_size, rng, gate_bias=gate_bias)
     readout = Dense(hidden_size, 1, rng=rng)
-    optimizer = Adam(named_parameters({"rnn": layer, "readout": readout}), lr=s["lr"])
-    evaluation = adding_problem(s["n_eval"], s["T"], np.random.default_rng([seed, 1]))
+    optimizer = Adam(
+        named_parameters({"rnn": layer, "readout": readout}), lr=s["lr"]
+    )
+    evaluation = adding_problem(
+        s["n_eval"], s["T"], np.random.default_rng([seed, 1])
+    )
 
     def update() -> None:
         batch = adding_problem(s["batch_size"], s["T"], rng)
@@ -389,7 +414,12 @@ def run_adding(
 
 
 def run_recall(
-    cell: str, hidden_size: int, seed: int, *, gate_bias: float = GATE_BIAS, **settings
+    cell: str,
+    hidden_size: int,
+    seed: int,
+    *,
+    gate_bias: float = GATE_BIAS,
+    **settings,
 ) -> Run:
     """Train one network on delayed recall until it succeeds or the budget is spent.
 
@@ -420,14 +450,18 @@ def run_recall(
     optimizer = Adam(named_parameters(model), lr=s["lr"])
 
     def draw(n: int, source) -> object:
-        return delayed_recall(s["n_steps"], s["delay"], source, n_streams=n, n_symbols=K)
+        return delayed_recall(
+            s["n_steps"], s["delay"], source, n_streams=n, n_symbols=K
+        )
 
     evaluation = draw(s["n_eval"], np.random.default_rng([seed, 1]))
 
     def update() -> None:
         batch = draw(s["batch_size"], rng)
         out, _ = layer.forward(batch.inputs)
-        _, dlogits = softmax_cross_entropy(readout.forward(out), batch.targets, mask=batch.mask)
+        _, dlogits = softmax_cross_entropy(
+            readout.forward(out), batch.targets, mask=batch.mask
+        )
         layer.backward(readout.backward(dlogits))
         grads = named_gradients(model)
         clip_grad_norm(grads, s["clip_norm"])
@@ -449,7 +483,12 @@ def run_recall(
 
 
 def run_reber(
-    cell: str, hidden_size: int, seed: int, *, gate_bias: float = GATE_BIAS, **settings
+    cell: str,
+    hidden_size: int,
+    seed: int,
+    *,
+    gate_bias: float = GATE_BIAS,
+    **settings,
 ) -> Run:
     """Train one network on the embedded Reber grammar until every string is right.
 
@@ -482,12 +521,16 @@ def run_reber(
     n_symbols = len(reber.ALPHABET)
     layer = make_layer(cell, n_symbols, hidden_size, rng, gate_bias=gate_bias)
     readout = Dense(hidden_size, n_symbols, rng=rng)
-    optimizer = Adam(named_parameters({"rnn": layer, "readout": readout}), lr=s["lr"])
+    optimizer = Adam(
+        named_parameters({"rnn": layer, "readout": readout}), lr=s["lr"]
+    )
 
     def epoch() -> int:
         batches = length_batches(lengths, s["batch_size"], rng)
         for columns in batches:
-            _, grads = reber_loss_and_grads(layer, readout, select(train_data, columns))
+            _, grads = reber_loss_and_grads(
+                layer, readout, select(train_data, columns)
+            )
             optimizer.step(grads)
         return len(batches)
 
@@ -497,16 +540,26 @@ def run_reber(
             return on_train  # not solved: no need to score the test strings
         return min(on_train, score_strings(layer, readout, test_data).strings)
 
-    progress = train_until_success(epoch, score, max_rounds=s["max_epochs"], target=1.0)
+    progress = train_until_success(
+        epoch, score, max_rounds=s["max_epochs"], target=1.0
+    )
     return _record("reber", cell, layer, readout, seed, progress)
 
 
 def run_one(
-    task: str, cell: str, hidden_size: int, seed: int, *, gate_bias: float = GATE_BIAS, **settings
+    task: str,
+    cell: str,
+    hidden_size: int,
+    seed: int,
+    *,
+    gate_bias: float = GATE_BIAS,
+    **settings,
 ) -> Run:
     """Run one (task, cell, seed): :func:`run_adding`, :func:`run_reber` or :func:`run_recall`."""
     _check_choice("task", task, TASKS)
-    runner = {"adding": run_adding, "reber": run_reber, "recall": run_recall}[task]
+    runner = {"adding": run_adding, "reber": run_reber, "recall": run_recall}[
+        task
+    ]
     return runner(cell, hidden_size, seed, gate_bias=gate_bias, **settings)
 
 
@@ -549,7 +602,12 @@ def run_sweep(
         for cell in cells:
             for seed in seeds:
                 run = run_one(
-                    task, cell, sizes[cell], seed, gate_bias=gate_bias, **settings.get(task, {})
+                    task,
+                    cell,
+                    sizes[cell],
+                    seed,
+                    gate_bias=gate_bias,
+                    **settings.get(task, {}),
                 )
                 runs.append(run)
                 if verbose:
@@ -582,12 +640,17 @@ def summarize(runs: Iterable[Run]) -> list[dict[str, object]]:
                 "runs": len(group),
                 "successes": sum(run.success for run in group),
                 "success rate": float(np.mean([run.success for run in group])),
-                "median steps": float(np.median(steps)) if steps else float("nan"),
+                "median steps": float(np.median(steps))
+                if steps
+                else float("nan"),
                 "max steps": float(max(steps)) if steps else float("nan"),
                 # A failed run counts its whole budget: a lower bound on its updates to
                 # success, so the median of all runs is defined even when few succeed.
-                "median updates": float(np.median([run.steps for run in group])),
-                "ms per step": 1000 * float(np.median([run.seconds_per_step for run in group])),
+                "median updates": float(
+                    np.median([run.steps for run in group])
+                ),
+                "ms per step": 1000
+                * float(np.median([run.seconds_per_step for run in group])),
             }
         )
     return rows
@@ -602,7 +665,11 @@ def format_table(rows: Sequence[dict[str, object]]) -> str:
     lines = [header, "-" * len(header)]
     for row in rows:
         solved = f"{row['successes']}/{row['runs']}"
-        steps = "-" if np.isnan(row["median steps"]) else f"{row['median steps']:.0f}"
+        steps = (
+            "-"
+            if np.isnan(row["median steps"])
+            else f"{row['median steps']:.0f}"
+        )
         lines.append(
             f"{row['task']:<8}{row['cell']:<6}{row['H']:>4}{row['parameters']:>8}{solved:>9}"
             f"{steps:>14}{row['ms per step']:>9.2f}"
@@ -625,29 +692,43 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="python -m tutor.experiments.compare",
         description="Simple RNN, LSTM and GRU at equal parameter count (Chung et al. 2014, small).",
     )
-    parser.add_argument("--seeds", type=int, default=2, help="number of seeds (0..N-1)")
-    parser.add_argument("--tasks", nargs="+", choices=TASKS, default=list(TASKS))
-    parser.add_argument("--cells", nargs="+", choices=CELLS, default=list(CELLS))
+    parser.add_argument(
+        "--seeds", type=int, default=2, help="number of seeds (0..N-1)"
+    )
+    parser.add_argument(
+        "--tasks", nargs="+", choices=TASKS, default=list(TASKS)
+    )
+    parser.add_argument(
+        "--cells", nargs="+", choices=CELLS, default=list(CELLS)
+    )
     parser.add_argument("--gate-bias", type=float, default=GATE_BIAS)
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args(argv)
     if args.seeds < 1:
         parser.error(f"--seeds must be at least 1; got {args.seeds}")
     runs = run_sweep(
-        args.tasks, args.cells, range(args.seeds), gate_bias=args.gate_bias, verbose=args.verbose
+        args.tasks,
+        args.cells,
+        range(args.seeds),
+        gate_bias=args.gate_bias,
+        verbose=args.verbose,
     )
     print(format_table(summarize(runs)))
     return 0
 
 
-def _record(task: str, cell: str, layer, readout: Dense, seed: int, progress: Progress) -> Run:
+def _record(
+    task: str, cell: str, layer, readout: Dense, seed: int, progress: Progress
+) -> Run:
     """Turn the result of :func:`train_until_success` into a :class:`Run`."""
     n_out = readout.params["weight"].shape[0]
     return Run(
         task=task,
         cell=cell,
         hidden_size=layer.hidden_size,
-        n_params=count_parameters(cell, layer.input_size, layer.hidden_size, n_out),
+        n_params=count_parameters(
+            cell, layer.input_size, layer.hidden_size, n_out
+        ),
         seed=int(seed),
         success=progress.success,
         steps=progress.updates,
@@ -678,17 +759,27 @@ def _settings(task: str, given: dict) -> dict:
 
 def _check_choice(name: str, value: object, choices: Sequence[str]) -> None:
     if value not in choices:
-        raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}; got {value!r}.")
+        raise ValueError(
+            f"{name} must be one of {', '.join(map(repr, choices))}; got {value!r}."
+        )
 
 
 def _check_size(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, np.integer))
+        or value < 1
+    ):
         raise ValueError(f"{name} must be an int of at least 1; got {value!r}.")
     return int(value)
 
 
 def _describe(run: Run) -> str:
-    outcome = f"solved after {run.steps} updates" if run.success else f"not solved in {run.steps}"
+    outcome = (
+        f"solved after {run.steps} updates"
+        if run.success
+        else f"not solved in {run.steps}"
+    )
     return (
         f"{run.task:<7}{run.cell:<5}H={run.hidden_size:<3}seed {run.seed}: {outcome}, "
         f"score {run.score:.3f}, {1000 * run.seconds_per_step:.2f} ms per update"

@@ -87,7 +87,9 @@ def adding_network(
         raise ValueError(f"kind must be 'rnn' or 'lstm'; got {kind!r}.")
     rng = as_rng(rng)
     if kind == "lstm":
-        layer = LSTM(2, hidden_size, rng=rng, forget_bias=forget_bias, dtype=dtype)
+        layer = LSTM(
+            2, hidden_size, rng=rng, forget_bias=forget_bias, dtype=dtype
+        )
     else:
         if forget_bias != 0:
             raise ValueError(
@@ -189,27 +191,43 @@ def train_adding_until_solved(
         An :class:`AddingTraining`.
     """
     for name, value in (("max_updates", max_updates), ("window", window)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{name} must be an int of at least 1; got {value!r}.")
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, np.integer))
+            or value < 1
+        ):
+            raise ValueError(
+                f"{name} must be an int of at least 1; got {value!r}."
+            )
     if not np.isfinite(target_loss) or target_loss <= 0:
-        raise ValueError(f"target_loss must be a number > 0; got {target_loss!r}.")
+        raise ValueError(
+            f"target_loss must be a number > 0; got {target_loss!r}."
+        )
     rng = np.random.default_rng(seed)
-    optimizer = Adam(named_parameters({"rnn": layer, "readout": readout}), lr=lr)
+    optimizer = Adam(
+        named_parameters({"rnn": layer, "readout": readout}), lr=lr
+    )
     losses = []
     solved_at = None
     for update in range(1, max_updates + 1):
         task = adding_problem(batch_size, T, rng, dtype=readout.dtype)
         loss, grads = adding_loss_and_grads(layer, readout, task, output)
         if grads is None:
-            raise ValueError(f"the loss is {loss} after {update - 1} updates: training diverged.")
+            raise ValueError(
+                f"the loss is {loss} after {update - 1} updates: training diverged."
+            )
         clip_grad_norm(grads, clip_norm)
         optimizer.step(grads)
         losses.append(loss)
         if update % window == 0 and np.mean(losses[-window:]) < target_loss:
             solved_at = update
             break
-    test = adding_problem(test_size, T, np.random.default_rng([seed, 1]), dtype=readout.dtype)
-    errors = np.abs(adding_predictions(layer, readout, test, output) - test.targets)
+    test = adding_problem(
+        test_size, T, np.random.default_rng([seed, 1]), dtype=readout.dtype
+    )
+    errors = np.abs(
+        adding_predictions(layer, readout, test, output) - test.targets
+    )
     return AddingTraining(
         losses=np.array(losses),
         solved_at=solved_at,
@@ -241,10 +259,14 @@ def answer_input_gradients(layer, readout: Dense, x: np.ndarray) -> np.ndarray:
         ``dy/dx_t``, a vector of D numbers, for the steps t = 1..T in order.
     """
     if readout.out_features != 1:
-        raise ValueError(f"readout must have one output; got {readout.out_features}.")
+        raise ValueError(
+            f"readout must have one output; got {readout.out_features}."
+        )
     out, _ = layer.forward(x)
     dout = np.zeros_like(out)
-    dout[-1] = readout.params["weight"][0]  # dy/dh_T = V, the same for every sequence
+    dout[-1] = readout.params["weight"][
+        0
+    ]  # dy/dh_T = V, the same for every sequence
     dx, _ = layer.backward(dout)  # (T, B, D)
     return np.linalg.norm(dx, axis=-1).mean(axis=1)
 
@@ -313,7 +335,9 @@ def train_continual_reber(
         forget_gate=forget_gate,
     )
     readout = Dense(hidden_size, len(ALPHABET), rng=rng)
-    optimizer = Adam(named_parameters({"rnn": layer, "readout": readout}), lr=lr)
+    optimizer = Adam(
+        named_parameters({"rnn": layer, "readout": readout}), lr=lr
+    )
     losses = truncated_bptt(
         layer,
         readout,
@@ -341,8 +365,14 @@ def checkpoint_steps(n_steps: int, n_points: int = 60) -> np.ndarray:
         >>> checkpoint_steps(1000, 4).tolist()
         [1, 10, 100, 1000]
     """
-    if isinstance(n_steps, bool) or not isinstance(n_steps, (int, np.integer)) or n_steps < 1:
-        raise ValueError(f"n_steps must be an int of at least 1; got {n_steps!r}.")
+    if (
+        isinstance(n_steps, bool)
+        or not isinstance(n_steps, (int, np.integer))
+        or n_steps < 1
+    ):
+        raise ValueError(
+            f"n_steps must be an int of at least 1; got {n_steps!r}."
+        )
     points = np.geomspace(1, n_steps, max(int(n_points), 2))
     return np.unique(np.round(points).astype(np.int64))
 
@@ -404,7 +434,9 @@ def evaluate_continual_reber(
         mean_abs_cell[k] = np.abs(state[1]).mean()
         start = stop
     right = guesses == stream.next_index
-    legal = np.take_along_axis(stream.legal, guesses[..., None], axis=-1)[..., 0]
+    legal = np.take_along_axis(stream.legal, guesses[..., None], axis=-1)[
+        ..., 0
+    ]
     return ContinualTest(
         outer_accuracy=float(right[stream.outer].mean()),
         legal_accuracy=float(legal.mean()),

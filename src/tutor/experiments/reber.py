@@ -98,7 +98,13 @@ def reber_network(
         raise ValueError(f"cell must be 'lstm' or 'srn'; got {cell!r}.")
     rng = as_rng(rng)
     if cell == "lstm":
-        layer = LSTM(N_SYMBOLS, hidden_size, rng=rng, dtype=dtype, forget_bias=forget_bias)
+        layer = LSTM(
+            N_SYMBOLS,
+            hidden_size,
+            rng=rng,
+            dtype=dtype,
+            forget_bias=forget_bias,
+        )
     else:
         layer = RNN(N_SYMBOLS, hidden_size, rng=rng, dtype=dtype)
     return layer, Dense(hidden_size, N_SYMBOLS, rng=rng, dtype=dtype)
@@ -115,7 +121,9 @@ def count_parameters(layer, readout: Dense) -> int:
     Returns:
         The count, an int.
     """
-    arrays = [array for name, array in layer.params.items() if name != "bias_hh"]
+    arrays = [
+        array for name, array in layer.params.items() if name != "bias_hh"
+    ]
     return int(
         sum(array.size for array in arrays)
         + readout.params["weight"].size
@@ -153,7 +161,9 @@ def draw_strings(
 
 
 def length_batches(
-    lengths: Sequence[int] | np.ndarray, batch_size: int, rng: int | np.random.Generator
+    lengths: Sequence[int] | np.ndarray,
+    batch_size: int,
+    rng: int | np.random.Generator,
 ) -> list[np.ndarray]:
     """One epoch of minibatches, each holding strings of similar length.
 
@@ -172,14 +182,23 @@ def length_batches(
     """
     lengths = np.asarray(lengths)
     if lengths.ndim != 1 or len(lengths) == 0:
-        raise ValueError(f"lengths must be a non-empty 1-D array; got shape {lengths.shape}.")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)):
+        raise ValueError(
+            f"lengths must be a non-empty 1-D array; got shape {lengths.shape}."
+        )
+    if isinstance(batch_size, bool) or not isinstance(
+        batch_size, (int, np.integer)
+    ):
         raise ValueError(f"batch_size must be an int; got {batch_size!r}.")
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1; got {batch_size}.")
     rng = as_rng(rng)
-    order = np.lexsort((rng.random(len(lengths)), lengths))  # by length, ties at random
-    groups = [order[start : start + batch_size] for start in range(0, len(order), batch_size)]
+    order = np.lexsort(
+        (rng.random(len(lengths)), lengths)
+    )  # by length, ties at random
+    groups = [
+        order[start : start + batch_size]
+        for start in range(0, len(order), batch_size)
+    ]
     return [groups[i] for i in rng.permutation(len(groups))]
 
 
@@ -232,7 +251,9 @@ def reber_loss_and_grads(
         (the layers' own arrays, overwritten by the next call).
     """
     if gradient not in GRADIENTS:
-        raise ValueError(f"gradient must be 'full' or 'one-step'; got {gradient!r}.")
+        raise ValueError(
+            f"gradient must be 'full' or 'one-step'; got {gradient!r}."
+        )
     if gradient == "one-step" and not isinstance(layer, RNN):
         raise ValueError(
             f"gradient='one-step' is Elman's procedure for the simple RNN (tutor.rnn.RNN); "
@@ -240,15 +261,21 @@ def reber_loss_and_grads(
         )
     out, _ = layer.forward(data.x)
     logits = readout.forward(out)
-    loss, dlogits = softmax_cross_entropy(logits, data.next_index, mask=data.mask)
+    loss, dlogits = softmax_cross_entropy(
+        logits, data.next_index, mask=data.mask
+    )
     dout = readout.backward(dlogits)  # (T, B, H)
     if gradient == "full":
         layer.backward(dout)
     else:
         T, B, H = out.shape
-        previous = np.concatenate([np.zeros((1, B, H), dtype=out.dtype), out[:-1]])
+        previous = np.concatenate(
+            [np.zeros((1, B, H), dtype=out.dtype), out[:-1]]
+        )
         layer.forward(data.x.reshape(1, T * B, -1), previous.reshape(T * B, H))
-        layer.backward(dout.reshape(1, T * B, H))  # each step alone: no path to earlier steps
+        layer.backward(
+            dout.reshape(1, T * B, H)
+        )  # each step alone: no path to earlier steps
     return loss, named_gradients({"rnn": layer, "readout": readout})
 
 
@@ -287,7 +314,10 @@ def score_strings(layer, readout: Dense, data: reber.ReberBatch) -> ReberScore:
     Returns:
         A :class:`ReberScore`.
     """
-    right = legal_ranked_first(reber_logits(layer, readout, data), data.legal) | ~data.mask
+    right = (
+        legal_ranked_first(reber_logits(layer, readout, data), data.legal)
+        | ~data.mask
+    )
     outer_right = (right | ~data.outer).all(axis=0)
     other_right = (right | data.outer).all(axis=0)
     other_steps = data.mask & ~data.outer
@@ -387,19 +417,27 @@ def train_reber(
     Returns:
         A :class:`ReberRun`.
     """
-    if isinstance(max_epochs, bool) or not isinstance(max_epochs, (int, np.integer)):
+    if isinstance(max_epochs, bool) or not isinstance(
+        max_epochs, (int, np.integer)
+    ):
         raise ValueError(f"max_epochs must be an int; got {max_epochs!r}.")
     if max_epochs < 1:
         raise ValueError(f"max_epochs must be at least 1; got {max_epochs}.")
     if gradient not in GRADIENTS:
-        raise ValueError(f"gradient must be 'full' or 'one-step'; got {gradient!r}.")
+        raise ValueError(
+            f"gradient must be 'full' or 'one-step'; got {gradient!r}."
+        )
     rng = np.random.default_rng(seed)
     train_set, test_set = draw_strings(n_train, n_test, rng)
     train_data = reber.batch(train_set, embedded=True, dtype=dtype)
     test_data = reber.batch(test_set, embedded=True, dtype=dtype)
     lengths = np.array([len(string) for string in train_set])
-    layer, readout = reber_network(cell, hidden_size, rng, forget_bias=forget_bias, dtype=dtype)
-    optimizer = Adam(named_parameters({"rnn": layer, "readout": readout}), lr=lr)
+    layer, readout = reber_network(
+        cell, hidden_size, rng, forget_bias=forget_bias, dtype=dtype
+    )
+    optimizer = Adam(
+        named_parameters({"rnn": layer, "readout": readout}), lr=lr
+    )
 
     losses, train_strings = [], []
     solved = False
@@ -412,8 +450,13 @@ def train_reber(
             epoch_losses.append(loss)
         losses.append(np.mean(epoch_losses))
         train_strings.append(score_strings(layer, readout, train_data).strings)
-        if train_strings[-1] == 1.0 and score_strings(layer, readout, test_data).strings == 1.0:
-            solved = True  # every training string and every test string is right
+        if (
+            train_strings[-1] == 1.0
+            and score_strings(layer, readout, test_data).strings == 1.0
+        ):
+            solved = (
+                True  # every training string and every test string is right
+            )
             break
     return ReberRun(
         cell=cell,
