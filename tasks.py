@@ -187,8 +187,28 @@ def book(_: argparse.Namespace) -> int:
     return build_reader_book()
 
 
+def ensure_chromium() -> None:
+    """Install Debian's chromium for the rendered-book check, where it is missing and we can.
+
+    The check opens the built pages in a real browser. On a Debian or Ubuntu machine
+    where this runs as root (CI), apt-get installs it; elsewhere the check says how.
+    """
+    if shutil.which("chromium") or os.environ.get("CHROMIUM"):
+        return
+    if not (hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get")):
+        print("chromium is missing: install it (sudo apt-get install chromium) for the check")
+        print("that opens the built book in a browser; that check fails without it.")
+        return
+    apt = {"DEBIAN_FRONTEND": "noninteractive"}
+    install = ("apt-get", "install", "-y", "-q", "chromium")
+    if run(*install, env=apt) != 0:  # a fresh machine may have no package lists yet
+        run("apt-get", "update", "-q", env=apt)
+        run(*install, env=apt)
+
+
 def test(_: argparse.Namespace) -> int:
     setup(with_tests=True)
+    ensure_chromium()
     python = str(PYTHON)
     steps = [
         (
@@ -229,6 +249,7 @@ def test(_: argparse.Namespace) -> int:
         *[(f"notebooks run top to bottom (nbval), pass {p}", p) for p in PASSES],
         ("strict book build from clean", None),
         ("built book is offline", [python, "tools/check_offline_html.py", "_build/html"]),
+        ("built book renders in Chromium", [python, "tools/check_rendered.py", "_build/html"]),
     ]
     failed = []
     for name, command in steps:
@@ -239,7 +260,7 @@ def test(_: argparse.Namespace) -> int:
         elif isinstance(command, str):
             code = run_notebooks(["book"], command)
         else:
-            code = run(*command, env={"TUTOR_REQUIRE_TORCH": "1"})
+            code = run(*command, env={"TUTOR_REQUIRE_TORCH": "1", "TUTOR_REQUIRE_CHROMIUM": "1"})
         print(
             f"=== {name}: {'ok' if code == 0 else 'FAILED'} "
             f"({time.perf_counter() - started:.0f} s) ===",

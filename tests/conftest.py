@@ -4,11 +4,16 @@
 ``torch.nn``. Without it the parity tests are skipped, unless the environment
 variable ``TUTOR_REQUIRE_TORCH=1`` is set (CI sets it): then a missing torch
 fails them, so that a broken install cannot pass for a green run.
+
+Chromium (Debian's ``chromium`` package) is a test-only tool in the same way:
+the check of the rendered book opens pages in it. Its tests are skipped without
+it, unless ``TUTOR_REQUIRE_CHROMIUM=1`` is set (the test command sets it).
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 
 import pytest
 
@@ -28,3 +33,18 @@ def torch():
             raise pytest.fail.Exception(message, pytrace=False) from None
     torch.set_num_threads(1)  # small products: a second thread only adds overhead
     return torch
+
+
+CHROMIUM_HINT = "install Debian's chromium package (apt-get install chromium)"
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """The path of a Chromium binary, for the rendered-book check (skip or fail without it)."""
+    found = os.environ.get("CHROMIUM") or shutil.which("chromium")
+    if found:
+        return found
+    if os.environ.get("TUTOR_REQUIRE_CHROMIUM") == "1":
+        message = f"TUTOR_REQUIRE_CHROMIUM=1 but no chromium is on the PATH; {CHROMIUM_HINT}."
+        raise pytest.fail.Exception(message, pytrace=False)
+    pytest.skip(f"chromium is not installed; {CHROMIUM_HINT}")

@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 
 import nbformat
@@ -21,6 +22,7 @@ sys.path.insert(0, str(ROOT / "tools"))
 import book_errors  # noqa: E402
 import check_notebooks_clean  # noqa: E402
 import check_offline_html  # noqa: E402
+import check_rendered  # noqa: E402
 
 sys.path.insert(0, str(ROOT))
 import tasks  # noqa: E402
@@ -127,6 +129,72 @@ def test_main_exit_code(tmp_path):
         "</head>", '<script src="https://cdn.example.com/x.js"></script></head>'
     )
     assert check_offline_html.main(["check", str(make_site(tmp_path, page))]) == 1
+
+
+# The built book renders in a browser: code fits, figures load, math typesets ------------------
+
+# The MathJax that the book ships (the sphinx-mathjax-offline package).
+MATHJAX = Path(sysconfig.get_paths()["purelib"]) / "sphinx-mathjax-offline" / "static" / "mathjax"
+PIXEL_SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"></svg>'
+
+
+def rendered_page(tmp_path: Path, body: str) -> Path:
+    """A one-page site with a 640-pixel text column, a figure and the book's MathJax."""
+    assert MATHJAX.is_dir(), "sphinx-mathjax-offline is not installed in this environment"
+    shutil.copytree(MATHJAX, tmp_path / "_static" / "mathjax")
+    (tmp_path / "figure.svg").write_text(PIXEL_SVG)
+    page = (
+        "<html><head><style>article { width: 640px } pre { overflow: auto }</style>"
+        '<script defer src="_static/mathjax/tex-chtml.js"></script></head>'
+        f"<body><article>{body}</article></body></html>"
+    )
+    (tmp_path / "page.html").write_text(page)
+    return tmp_path / "page.html"
+
+
+GOOD_BODY = (
+    "<pre>x = short_line_of_code(1)</pre>"
+    '<img src="figure.svg" alt="a figure">'
+    '<span class="math">\\(h_t = \\tanh(W x_t + U h_{t-1} + b)\\)</span>'
+)
+
+
+def test_a_page_that_reads_well_passes(tmp_path, chromium):
+    assert check_rendered.problems_on_page(chromium, rendered_page(tmp_path, GOOD_BODY)) == []
+
+
+@pytest.mark.parametrize(
+    "body, expected",
+    [
+        ("<pre>" + "x" * 200 + "</pre>", "code block scrolls sideways"),
+        # A folded solution is checked too: the check unfolds it first.
+        (
+            "<details><summary>Solution</summary><pre>" + "y" * 200 + "</pre></details>",
+            "code block scrolls sideways",
+        ),
+        ('<img src="no-such-figure.svg" alt="missing">', "image not shown: no-such-figure.svg"),
+        # \frac with one argument: TeX that MathJax cannot typeset.
+        ('<span class="math">\\(\\frac{1}\\)</span>', "math not rendered: MathJax error"),
+    ],
+)
+def test_a_page_that_reads_badly_fails(tmp_path, chromium, body, expected):
+    problems = check_rendered.problems_on_page(chromium, rendered_page(tmp_path, body))
+    assert len(problems) == 1 and expected in problems[0], problems
+
+
+def test_math_left_as_raw_tex_fails(tmp_path, chromium):
+    page = rendered_page(tmp_path, GOOD_BODY)
+    page.write_text(page.read_text().replace("tex-chtml.js", "missing-mathjax.js"))
+    problems = check_rendered.problems_on_page(chromium, page)
+    assert len(problems) == 1 and "math not rendered: not typeset" in problems[0], problems
+
+
+def test_the_rendered_check_exit_code(tmp_path, chromium, capsys):
+    rendered_page(tmp_path, GOOD_BODY)
+    assert check_rendered.main([str(tmp_path), "--chromium", chromium]) == 0
+    (tmp_path / "bad.html").write_text('<html><body><img src="gone.png"></body></html>')
+    assert check_rendered.main([str(tmp_path), "--chromium", chromium]) == 1
+    assert "bad.html: image not shown: gone.png" in capsys.readouterr().out
 
 
 # Notebooks run top to bottom, within their time budget ------------------------------------
