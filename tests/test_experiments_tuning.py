@@ -7,6 +7,7 @@ import pytest
 
 from tutor.charlm import CharLM, bits_per_char, train_charlm
 from tutor.data.text import Vocabulary
+from tutor.experiments import compare
 from tutor.experiments.tuning import charlm_trial, count_parameters, train_with_early_stopping
 
 TEXT = "the cat sat on the mat. the dog sat on the log. " * 8
@@ -15,10 +16,15 @@ IDS = VOCAB.encode(TEXT)
 TRAIN, VALID = IDS[:300], IDS[300:]
 
 
-def test_count_parameters_of_the_simple_rnn():
-    K, H = len(VOCAB), 6
-    model = CharLM(K, H, "rnn", rng=0)
-    assert count_parameters(model) == H * K + H * H + 2 * H + K * H + K
+@pytest.mark.parametrize(("cell", "blocks"), [("rnn", 1), ("lstm", 4), ("gru", 3)])
+def test_count_parameters_counts_one_bias_per_unit(cell, blocks):
+    # The book's rule: G H (K + H + 1), plus H for the GRU, plus K (H + 1).
+    K, H = len(VOCAB), 5
+    model = CharLM(K, H, cell, rng=0)
+    gru_extra = H if cell == "gru" else 0
+    assert count_parameters(model) == blocks * H * (K + H + 1) + gru_extra + K * (H + 1)
+    name = "srn" if cell == "rnn" else cell
+    assert count_parameters(model) == compare.count_parameters(name, K, H, K)
 
 
 def test_charlm_trial_is_deterministic_and_scores_the_held_out_text():

@@ -38,16 +38,26 @@ __all__ = [
 
 
 def count_parameters(model: CharLM) -> int:
-    """The number of trainable numbers in a model: the sizes of all its parameter arrays.
+    """The number of free parameters of a model, the count the chapters use.
+
+    The recurrent layer stores two bias vectors, ``bias_ih`` and ``bias_hh``
+    (PyTorch's convention). Where only their sum matters they count as one bias
+    per unit, as in the papers: everywhere but the GRU's candidate block, whose
+    ``b_hn`` sits inside the reset gate's product. With G blocks (1, 4 or 3),
+    K characters and H hidden units the recurrent layer has ``G*H*(K + H + 1)``
+    parameters, plus ``H`` for the GRU, and the readout ``K*(H + 1)``: the rule
+    of :func:`tutor.experiments.compare.count_parameters`.
 
     Args:
         model: a :class:`tutor.charlm.CharLM`.
 
     Returns:
-        The count, an int. For the simple RNN with K characters and H hidden units it is
-        ``H*K + H*H + 2*H`` (the recurrent layer) plus ``K*H + K`` (the readout).
+        The count, an int.
     """
-    return int(sum(array.size for array in model.params.values()))
+    stored = sum(array.size for array in model.params.values())
+    own = model.hidden_size if model.cell == "gru" else 0  # the GRU's b_hn
+    repeated = model.params["rnn.bias_hh"].size - own
+    return int(stored - repeated)
 
 
 class CharTrial(NamedTuple):
@@ -121,15 +131,20 @@ def charlm_trial(
             budget is less than one update.
     """
     if (n_steps is None) == (n_chars is None):
-        raise ValueError("give exactly one budget: n_steps (updates) or n_chars (characters).")
+        raise ValueError(
+            "give exactly one budget: n_steps (updates) or n_chars "
+            "(characters)."
+        )
     if n_chars is not None:
         n_steps = int(n_chars) // (batch_size * seq_len)
     if n_steps < 1:
         raise ValueError(
-            f"the budget is {n_steps} updates; it must be at least 1 (with n_chars, read at "
-            f"least batch_size * seq_len = {batch_size * seq_len} characters)."
+            f"the budget is {n_steps} updates; it must be at least 1 (with "
+            f"n_chars, read at least batch_size * seq_len = "
+            f"{batch_size * seq_len} characters)."
         )
     model = CharLM(vocab_size, hidden_size, cell, rng=seed, dtype=np.float32)
+    n_params = count_parameters(model)
     try:
         history = train_charlm(
             model,
@@ -144,11 +159,12 @@ def charlm_trial(
     except ValueError as error:
         if "diverged" not in str(error):
             raise
-        return CharTrial(np.inf, np.array([]), n_steps, count_parameters(model), 0.0, True, model)
+        no_bits = np.array([])
+        return CharTrial(np.inf, no_bits, n_steps, n_params, 0.0, True, model)
     valid_bits = bits_per_char(model, valid_ids, batch_size=eval_batch_size)
     seconds = history.seconds[-1] if history.seconds else 0.0
     return CharTrial(
-        valid_bits, history.bits, n_steps, count_parameters(model), seconds, False, model
+        valid_bits, history.bits, n_steps, n_params, seconds, False, model
     )
 
 
@@ -210,7 +226,10 @@ def train_with_early_stopping(
         An :class:`EarlyStoppingRun`.
     """
     if max_epochs < 1 or (patience is not None and patience < 1):
-        raise ValueError(f"max_epochs and patience must be >= 1; got {max_epochs}, {patience}.")
+        raise ValueError(
+            "max_epochs and patience must be >= 1; "
+            f"got {max_epochs}, {patience}."
+        )
     updates_per_epoch = len(text_batches(train_ids, batch_size, seq_len))
     train_bits, valid_bits = [], []
     best_bits, best_epoch, best_params = np.inf, 0, None
@@ -227,16 +246,23 @@ def train_with_early_stopping(
             optimizer=optimizer,
             progress=False,
         )
-        optimizer = history.optimizer  # the next epoch continues with the same Adam state
-        train_bits.append(bits_per_char(model, train_ids, batch_size=eval_batch_size))
-        valid_bits.append(bits_per_char(model, valid_ids, batch_size=eval_batch_size))
-        if best_params is None or valid_bits[-1] < best_bits:  # a new best: keep a copy
+        # The next epoch continues with the same Adam state.
+        optimizer = history.optimizer
+        train_bits.append(
+            bits_per_char(model, train_ids, batch_size=eval_batch_size)
+        )
+        valid_bits.append(
+            bits_per_char(model, valid_ids, batch_size=eval_batch_size)
+        )
+        if best_params is None or valid_bits[-1] < best_bits:
+            # A new best: keep a copy.
             best_bits, best_epoch = valid_bits[-1], epoch
-            best_params = {name: array.copy() for name, array in model.params.items()}
+            best_params = {name: a.copy() for name, a in model.params.items()}
         elif patience is not None and epoch - best_epoch >= patience:
             break  # no new best for `patience` epochs: stop
     for name, array in model.params.items():
         array[...] = best_params[name]  # put the best parameters back, in place
+    train_bits, valid_bits = np.array(train_bits), np.array(valid_bits)
     return EarlyStoppingRun(
-        np.array(train_bits), np.array(valid_bits), best_epoch, updates_per_epoch
+        train_bits, valid_bits, best_epoch, updates_per_epoch
     )
