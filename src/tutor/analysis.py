@@ -397,16 +397,17 @@ def jacobian_products(
 def rnn_jacobian_products(
     layer: RNN, x: np.ndarray, state: np.ndarray | None = None
 ) -> np.ndarray:
-    """The Jacobians ``dh_T/dh_t`` of the simple RNN for every lag, from the closed form.
+    """The Jacobians ``dh_T/dh_t`` of a simple RNN at every lag, in closed form.
 
     One step ``h_s = phi(a_s)`` with ``a_s = W x_s + U h_{s-1} + b`` has the
     Jacobian ``dh_s/dh_{s-1} = diag(phi'(a_s)) U``, so the chain rule gives
 
-    ``dh_T/dh_{T-k} = diag(phi'(a_T)) U diag(phi'(a_{T-1})) U ... diag(phi'(a_{T-k+1})) U``.
+    ``dh_T/dh_{T-k} = diag(phi'(a_T)) U ... diag(phi'(a_{T-k+1})) U``.
 
     This function multiplies these factors in, one lag at a time. It gives the
-    same result as :func:`jacobian_products` (the tests check it), in one forward
-    pass and T small matrix products, but only for :class:`tutor.rnn.RNN`.
+    same result as :func:`jacobian_products` (the tests check it), in one
+    forward pass and T small matrix products, but only for
+    :class:`tutor.rnn.RNN`.
 
     Runs ``layer.forward`` once; a later ``layer.backward`` needs a new forward.
 
@@ -424,8 +425,9 @@ def rnn_jacobian_products(
     """
     if not isinstance(layer, RNN):
         raise ValueError(
-            f"rnn_jacobian_products needs a tutor.rnn.RNN (its closed form holds for the "
-            f"simple RNN only); got {type(layer).__name__}. Use jacobian_products for any layer."
+            "rnn_jacobian_products needs a tutor.rnn.RNN (its closed form "
+            f"holds for the simple RNN only); got {type(layer).__name__}. "
+            "Use jacobian_products for any layer."
         )
     x = _check_layer_and_input(layer, x)
     out, _ = layer.forward(x, state)
@@ -447,28 +449,31 @@ def rnn_jacobian_products(
 def jacobian_norm_bound(
     weight_hh: np.ndarray, lags: np.ndarray | int, nonlinearity: str = "tanh"
 ) -> np.ndarray:
-    """The bound ``(gamma sigma_1)^k`` on the norm of a simple RNN's Jacobian product over k steps.
+    """The bound ``(gamma sigma_1)^k`` on the norm of a k-step Jacobian product.
 
-    Each factor ``diag(phi'(a_s)) U`` of the product (see :func:`rnn_jacobian_products`)
-    has a norm of at most ``gamma sigma_1``, where ``sigma_1`` is the largest singular
-    value of U and ``gamma`` the largest slope of phi (:data:`DERIVATIVE_BOUNDS`), and
-    the norm of a product is at most the product of the norms. So when
-    ``gamma sigma_1 < 1`` every Jacobian product, and the gradient it carries,
-    must shrink geometrically with the lag. The converse does not hold: when
-    ``gamma sigma_1 > 1`` the bound allows growth but does not force it (saturated
-    units have small slopes).
+    Each factor ``diag(phi'(a_s)) U`` of the product (see
+    :func:`rnn_jacobian_products`) has a norm of at most ``gamma sigma_1``,
+    where ``sigma_1`` is the largest singular value of U and ``gamma`` the
+    largest slope of phi (:data:`DERIVATIVE_BOUNDS`), and the norm of a product
+    is at most the product of the norms. So when ``gamma sigma_1 < 1`` every
+    Jacobian product, and the gradient it carries, must shrink geometrically
+    with the lag. The converse does not hold: when ``gamma sigma_1 > 1`` the
+    bound allows growth but does not force it (saturated units have small
+    slopes).
 
     Args:
         weight_hh: the transition matrix U, ``(H, H)``.
-        lags: the lags k >= 0, an int or an array of ints of any shape (for example
-            ``np.arange(T + 1)``).
-        nonlinearity: ``"tanh"`` (``gamma = 1``) or ``"sigmoid"`` (``gamma = 1/4``).
+        lags: the lags k >= 0, an int or an array of ints of any shape (for
+            example ``np.arange(T + 1)``).
+        nonlinearity: ``"tanh"`` (``gamma = 1``) or ``"sigmoid"``
+            (``gamma = 1/4``).
 
     Returns:
         ``(gamma sigma_1) ** lags``, float64, with the shape of ``lags``.
 
     Raises:
-        ValueError: a bad matrix, a negative or non-integer lag, or an unknown nonlinearity.
+        ValueError: a bad matrix, a negative or non-integer lag, or an unknown
+            nonlinearity.
     """
     weight_hh = _check_matrix("weight_hh", weight_hh, square=True)
     check_ndim("weight_hh", weight_hh, 2, "(H, H)")

@@ -176,24 +176,29 @@ def additive_attention_forward(
 ) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
     """One step of additive attention: scores, weights over the source, context.
 
-    ``e_j = v^T tanh(keys_j + U_a s)``, ``alpha = softmax(e)`` over the S positions,
-    ``c = sum_j alpha_j h_j``, for every sequence of the batch at once.
+    ``e_j = v^T tanh(keys_j + U_a s)``, ``alpha = softmax(e)`` over the S
+    positions, ``c = sum_j alpha_j h_j``, for every sequence of the batch at
+    once.
 
     Args:
         s: the decoder's state, ``(B, H_dec)``.
         enc_out: the encoder's states ``h_1 .. h_S``, ``(S, B, H_enc)``.
-        keys: ``W_a h_j + b`` for every j, ``(S, B, A)``, from :func:`attention_keys`.
+        keys: ``W_a h_j + b`` for every j, ``(S, B, A)``, from
+            :func:`attention_keys`.
         weight_dec: ``U_a``, ``(A, H_dec)``.
-        v: ``(A,)``, the weights that turn the hidden layer of the score into a number.
-        mask: ``(S, B)`` bools, True at the real positions of each source sequence;
-            ``None`` means every position is real. Each sequence needs at least one.
+        v: ``(A,)``, the weights that turn the hidden layer of the score into a
+            number.
+        mask: ``(S, B)`` bools, True at the real positions of each source
+            sequence; ``None`` means every position is real. Each sequence needs
+            at least one.
 
     Returns:
-        The context ``c``, ``(B, H_enc)``, the attention weights ``alpha``, ``(S, B)``
-        (each column sums to 1; 0 where ``mask`` is False), and a dict ``cache`` of
-        what :func:`additive_attention_backward` needs (``"s"``, ``"enc_out"``,
-        ``"z"`` the hidden layer of the scores ``(S, B, A)``, and ``"weights"``), as
-        the tuple ``(context, weights, cache)``.
+        The context ``c``, ``(B, H_enc)``, the attention weights ``alpha``,
+        ``(S, B)`` (each column sums to 1; 0 where ``mask`` is False), and a
+        dict ``cache`` of what :func:`additive_attention_backward` needs
+        (``"s"``, ``"enc_out"``, ``"z"`` the hidden layer of the scores
+        ``(S, B, A)``, and ``"weights"``), as the tuple
+        ``(context, weights, cache)``.
     """
     _check_step(s, enc_out, keys, weight_dec, v)
     z = np.tanh(
@@ -219,21 +224,23 @@ def additive_attention_backward(
     weight_dec: np.ndarray,
     v: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray]]:
-    """The backward pass of :func:`additive_attention_forward`: the chain rule through one step.
+    """The chain rule back through :func:`additive_attention_forward`.
 
     Args:
-        dcontext: the gradient of the loss with respect to the context, ``(B, H_enc)``.
+        dcontext: the gradient of the loss with respect to the context,
+            ``(B, H_enc)``.
         cache: the dict returned by :func:`additive_attention_forward`.
         weight_dec: ``U_a``, ``(A, H_dec)``, as in the forward step.
         v: ``(A,)``.
 
     Returns:
         The gradients with respect to ``s``, ``(B, H_dec)``, ``enc_out``,
-        ``(S, B, H_enc)``, and ``keys``, ``(S, B, A)``, and a dict of the parameter
-        gradients ``{"weight_dec": (A, H_dec), "v": (A,)}``, summed over the batch, as
-        the tuple ``(ds, denc_out, dkeys, grads)``. The encoder's states get gradient
-        along two paths: here through the weighted sum, and through the keys (pass
-        ``dkeys``, summed over steps, to :func:`attention_keys_backward`).
+        ``(S, B, H_enc)``, and ``keys``, ``(S, B, A)``, and a dict of the
+        parameter gradients ``{"weight_dec": (A, H_dec), "v": (A,)}``, summed
+        over the batch, as the tuple ``(ds, denc_out, dkeys, grads)``. The
+        encoder's states get gradient along two paths: here through the weighted
+        sum, and through the keys (pass ``dkeys``, summed over steps, to
+        :func:`attention_keys_backward`).
     """
     _check_backward(dcontext, cache, weight_dec, v)
     s, enc_out, z, weights = (
@@ -249,7 +256,8 @@ def additive_attention_backward(
     denc_out = (
         weights[:, :, None] * dcontext
     )  # (S, B, H_enc): dL/dh_j = alpha_j dc
-    # alpha = softmax(e) over j: de_j = alpha_j (dalpha_j - sum_k alpha_k dalpha_k)
+    # alpha = softmax(e) over j:
+    # de_j = alpha_j (dalpha_j - sum_k alpha_k dalpha_k)
     dscores = weights * (
         dweights - (weights * dweights).sum(axis=0)
     )  # 0 where masked

@@ -39,20 +39,24 @@ def full_bptt(
     loss_fn: LossFn,
     state=None,
 ) -> tuple[float, dict[str, np.ndarray]]:
-    """The loss on one batch of sequences and its gradient by backpropagation through all T steps.
+    """A batch's loss and its gradient, by backpropagation through all T steps.
 
     Args:
         layer: a recurrent layer (:class:`tutor.rnn.RNN`, ...).
-        readout: a :class:`tutor.feedforward.Dense` layer, ``H -> O``, applied at every step.
+        readout: a :class:`tutor.feedforward.Dense` layer, ``H -> O``, applied
+            at every step.
         x: inputs, ``(T, B, D)``.
-        targets: ``(T, B)`` class indices or ``(T, B, O)`` real values, as ``loss_fn`` expects.
-        loss_fn: ``(outputs (T, B, O), targets) -> (loss, doutputs)``, for example
-            :func:`tutor.functional.softmax_cross_entropy` or :func:`tutor.functional.mse`.
+        targets: ``(T, B)`` class indices or ``(T, B, O)`` real values, as
+            ``loss_fn`` expects.
+        loss_fn: ``(outputs (T, B, O), targets) -> (loss, doutputs)``, for
+            example :func:`tutor.functional.softmax_cross_entropy` or
+            :func:`tutor.functional.mse`.
         state: the initial state of ``layer``; ``None`` means zeros.
 
     Returns:
-        ``(loss, grads)``: the loss (a float) and copies of the gradients of all parameters,
-        keyed ``"rnn.weight_ih"``, ..., ``"readout.weight"``, ``"readout.bias"``.
+        ``(loss, grads)``: the loss (a float) and copies of the gradients of all
+        parameters, keyed ``"rnn.weight_ih"``, ..., ``"readout.weight"``,
+        ``"readout.bias"``.
     """
     out, _ = layer.forward(x, state)
     loss, dy = loss_fn(readout.forward(out), targets)
@@ -118,33 +122,37 @@ def truncated_bptt(
     clip_norm: float | None = None,
     state=None,
 ) -> np.ndarray:
-    """Train ``layer`` and ``readout`` on a long stream with truncated BPTT(k1, k2).
+    """Train ``layer`` and ``readout`` on a stream with truncated BPTT(k1, k2).
 
-    Every k1 steps: run the layer forward over the last k2 steps, starting from the
-    state saved at the window's start; compute the loss on the last k1 of them;
-    backpropagate through all k2 steps (and no further); update. With k1 = k2 the
-    windows are back to back and the state at the end of one is the start of the
-    next. With k2 > k1 the windows overlap: before each window the saved state is
-    moved forward to the window's start by a forward pass (with the current
-    weights, no backward). Either way the state is carried along the whole stream
-    but detached: no gradient crosses a window's start.
+    Every k1 steps: run the layer forward over the last k2 steps, starting from
+    the state saved at the window's start; compute the loss on the last k1 of
+    them; backpropagate through all k2 steps (and no further); update. With
+    k1 = k2 the windows are back to back and the state at the end of one is the
+    start of the next. With k2 > k1 the windows overlap: before each window the
+    saved state is moved forward to the window's start by a forward pass (with
+    the current weights, no backward). Either way the state is carried along the
+    whole stream but detached: no gradient crosses a window's start.
 
     Nothing here is random: the result depends only on the arguments.
 
     Args:
         layer: a recurrent layer (:class:`tutor.rnn.RNN`, ...), ``D -> H``.
-        readout: a :class:`tutor.feedforward.Dense`, ``H -> O``, applied at every step.
+        readout: a :class:`tutor.feedforward.Dense`, ``H -> O``, applied at
+            every step.
         x: the stream, ``(N, B, D)``: B parallel streams of N steps, time-major.
         targets: ``(N, B)`` class indices or ``(N, B, O)`` real values.
-        loss_fn: ``(outputs (k1, B, O), targets (k1, B, ...)) -> (loss, doutputs)``, for
-            example :func:`tutor.functional.softmax_cross_entropy` or :func:`tutor.functional.mse`.
+        loss_fn: ``(outputs, targets) -> (loss, doutputs)``, with outputs
+            ``(k1, B, O)`` and targets ``(k1, B, ...)``, for example
+            :func:`tutor.functional.softmax_cross_entropy` or
+            :func:`tutor.functional.mse`.
         optimizer: an optimiser from :mod:`tutor.optim` built on
-            ``named_parameters({"rnn": layer, "readout": readout})``; it gets the gradients
-            under the same names.
+            ``named_parameters({"rnn": layer, "readout": readout})``; it gets
+            the gradients under the same names.
         k1: steps between updates (and steps with a loss per update), >= 1.
-        k2: steps backpropagated through, >= k1; ``None`` means k1 (chunked training).
-        clip_norm: if given, the gradients are rescaled to at most this global norm before
-            each update (:func:`tutor.optim.clip_grad_norm`).
+        k2: steps backpropagated through, >= k1; ``None`` means k1 (chunked
+            training).
+        clip_norm: if given, the gradients are rescaled to at most this global
+            norm before each update (:func:`tutor.optim.clip_grad_norm`).
         state: the initial state of ``layer``; ``None`` means zeros.
 
     Returns:
@@ -159,8 +167,9 @@ def truncated_bptt(
     )
     if np.shape(targets)[:2] != np.shape(x)[:2]:
         raise ValueError(
-            f"targets must start with the (N, B) = {np.shape(x)[:2]} axes of x, one target "
-            f"per step of each stream; got shape {np.shape(targets)}."
+            f"targets must start with the (N, B) = {np.shape(x)[:2]} axes of "
+            "x, one target per step of each stream; "
+            f"got shape {np.shape(targets)}."
         )
     model = {"rnn": layer, "readout": readout}
     history = []
@@ -175,8 +184,8 @@ def truncated_bptt(
             _, saved = layer.forward(x[saved_at:start], saved)
             saved_at = start
         out, last = layer.forward(x[start:stop], saved)
-        # The loss counts the last k1 steps only; the k2 - k1 steps before them get gradient
-        # through the recurrence but no loss of their own.
+        # The loss counts the last k1 steps only; the k2 - k1 steps before them
+        # get gradient through the recurrence but no loss of their own.
         loss, dy = loss_fn(
             readout.forward(out[first - start :]), targets[first:stop]
         )

@@ -225,32 +225,36 @@ class CharLM:
     def loss_and_grads(
         self, x_ids: object, y_ids: object, state: object = None
     ) -> tuple[float, dict[str, np.ndarray], object]:
-        """The loss on one chunk, its gradient, and the state to start the next chunk from.
+        """The loss on a chunk, its gradient, and the state for the next chunk.
 
-        One step of truncated BPTT: forward over the chunk from ``state``, the mean
-        cross-entropy of the targets, and backward through the chunk only (no gradient
-        flows into ``state``).
+        One step of truncated BPTT: forward over the chunk from ``state``, the
+        mean cross-entropy of the targets, and backward through the chunk only
+        (no gradient flows into ``state``).
 
         Args:
             x_ids: ``(T, B)`` integer ids, the input characters.
-            y_ids: ``(T, B)`` integer ids, the targets: the character after each input.
+            y_ids: ``(T, B)`` integer ids, the targets: the character after each
+                input.
             state: the state carried from the previous chunk, or ``None`` (zeros).
 
         Returns:
-            The tuple ``(loss, grads, state)`` of the mean cross-entropy in nats per
-            character (a float), the gradients keyed as :attr:`params` (the layers' own
-            arrays, overwritten by the next call), and the state after the last step, a
-            copy detached from this chunk (carry it to the next chunk).
+            The tuple ``(loss, grads, state)`` of the mean cross-entropy in nats
+            per character (a float), the gradients keyed as :attr:`params` (the
+            layers' own arrays, overwritten by the next call), and the state
+            after the last step, a copy detached from this chunk (carry it to
+            the next chunk).
         """
         y_ids = self._check_ids("y_ids", y_ids, ndim=2)
         if np.shape(x_ids) != y_ids.shape:
             raise ValueError(
-                f"y_ids must have the shape of x_ids, {np.shape(x_ids)}; got {y_ids.shape}."
+                f"y_ids must have the shape of x_ids, {np.shape(x_ids)}; "
+                f"got {y_ids.shape}."
             )
         logits, state = self.forward(x_ids, state)
         loss, dlogits = softmax_cross_entropy(logits, y_ids)
-        # Back through the readout, which forward gave the T*B hidden states as the rows of
-        # one matrix (a faster product than over (T, B, H)), then back through the layer.
+        # Back through the readout, which forward gave the T*B hidden states as
+        # the rows of one matrix (a faster product than over (T, B, H)), then
+        # back through the layer.
         T, B = y_ids.shape
         dout = self.readout.backward(dlogits.reshape(T * B, self.vocab_size))
         self.layer.backward(dout.reshape(T, B, self.hidden_size))
@@ -368,12 +372,12 @@ class CharLM:
 def draw_with_temperature(
     logits: np.ndarray, temperature: float, u: float
 ) -> int:
-    """Draw index k with probability ``softmax(logits / temperature)[k]``, given a uniform ``u``.
+    """Draw index k with probability ``softmax(logits / temperature)[k]``.
 
-    A temperature below 1 sharpens the distribution (safer, more repetitive text),
-    above 1 flattens it (more surprising text). The draw is the inverse of the
-    cumulative distribution at ``u``, so one uniform number decides it; temperature
-    0 is the argmax.
+    A temperature below 1 sharpens the distribution (safer, more repetitive
+    text), above 1 flattens it (more surprising text). The draw is the inverse
+    of the cumulative distribution at ``u``, so one uniform number decides it;
+    temperature 0 is the argmax.
 
     Args:
         logits: ``(K,)``, the scores of the K symbols.
@@ -546,46 +550,51 @@ def train_charlm(
     optimizer: object = None,
     progress: bool | None = None,
 ) -> CharLMHistory:
-    """Train a :class:`CharLM` on a text with truncated BPTT, for some steps or some seconds.
+    """Train a :class:`CharLM` with truncated BPTT, for some steps or seconds.
 
-    The ids are laid out as ``batch_size`` parallel streams (:func:`tutor.data.text.text_batches`)
-    and read in chunks of ``seq_len`` characters. Each chunk is one update: forward from
-    the state left by the previous chunk, backward through this chunk only
-    (:meth:`CharLM.loss_and_grads`), gradient norm clipping, an Adam step. At the end of
-    the text the streams start again from the beginning and from the zero state (a new
-    epoch). Training stops after ``n_steps`` updates or when ``seconds`` of training
-    time have passed, whichever comes first. Nothing here is random: with the same model
-    and arguments, ``n_steps`` gives the same result every time (a time budget gives as
-    many steps as the machine manages).
+    The ids are laid out as ``batch_size`` parallel streams
+    (:func:`tutor.data.text.text_batches`) and read in chunks of ``seq_len``
+    characters. Each chunk is one update: forward from the state left by the
+    previous chunk, backward through this chunk only
+    (:meth:`CharLM.loss_and_grads`), gradient norm clipping, an Adam step. At
+    the end of the text the streams start again from the beginning and from the
+    zero state (a new epoch). Training stops after ``n_steps`` updates or when
+    ``seconds`` of training time have passed, whichever comes first. Nothing
+    here is random: with the same model and arguments, ``n_steps`` gives the
+    same result every time (a time budget gives as many steps as the machine
+    manages).
 
     Args:
         model: the model; its parameters are changed in place.
         ids: ``(N,)`` integer ids of the training text.
         batch_size: B, the number of parallel streams.
-        seq_len: T, the number of characters per chunk, and of steps backpropagated through.
-        lr: Adam's learning rate (ignored when ``optimizer`` is given). The default suits
-            short budgets: on the shipped text an LSTM with H = 128 reached 2.2 bits per
-            character on held-out text after a minute with 0.01, 3.0 with 0.002. Lower it
-            for long runs.
-        clip_norm: the largest global gradient norm (:func:`tutor.optim.clip_grad_norm`);
-            ``None`` does not clip.
+        seq_len: T, the number of characters per chunk, and of steps
+            backpropagated through.
+        lr: Adam's learning rate (ignored when ``optimizer`` is given). The
+            default suits short budgets: on the shipped text an LSTM with
+            H = 128 reached 2.2 bits per character on held-out text after a
+            minute with 0.01, 3.0 with 0.002. Lower it for long runs.
+        clip_norm: the largest global gradient norm
+            (:func:`tutor.optim.clip_grad_norm`); ``None`` does not clip.
         n_steps: the largest number of updates.
         seconds: the largest training time, in seconds of wall-clock time.
-        valid_ids: ``(M,)`` integer ids of held-out text, scored with :func:`bits_per_char`
-            at the end (and every ``eval_every`` steps); ``None`` skips it.
+        valid_ids: ``(M,)`` integer ids of held-out text, scored with
+            :func:`bits_per_char` at the end (and every ``eval_every`` steps);
+            ``None`` skips it.
         eval_every: score ``valid_ids`` every this many steps too.
-        optimizer: an optimiser built on ``model.params`` to continue with (for example
-            ``history.optimizer`` of an earlier run); ``None`` makes a new
-            :class:`tutor.optim.Adam`.
-        progress: show a progress bar (in seconds for a time budget, in steps otherwise);
-            ``None`` decides with :func:`tutor.train.progress_enabled`.
+        optimizer: an optimiser built on ``model.params`` to continue with (for
+            example ``history.optimizer`` of an earlier run); ``None`` makes a
+            new :class:`tutor.optim.Adam`.
+        progress: show a progress bar (in seconds for a time budget, in steps
+            otherwise); ``None`` decides with
+            :func:`tutor.train.progress_enabled`.
 
     Returns:
         A :class:`CharLMHistory`.
 
     Raises:
-        ValueError: no budget is given, the text is too short for the layout, or the loss
-            becomes NaN or infinite (training diverged).
+        ValueError: no budget is given, the text is too short for the layout, or
+            the loss becomes NaN or infinite (training diverged).
     """
     batches = text_batches(ids, batch_size, seq_len)
     budget = _Budget(n_steps, seconds, progress)
@@ -596,16 +605,16 @@ def train_charlm(
     steps, chars, elapsed = 0, 0, 0.0
     try:
         while not budget.done(steps, elapsed):
-            state = (
-                None  # a new epoch: the streams start again from the zero state
-            )
+            # A new epoch: the streams start again from the zero state.
+            state = None
             for x, y in batches:
                 start = time.perf_counter()
                 loss, grads, state = model.loss_and_grads(x, y, state)
                 if not np.isfinite(loss):
                     raise ValueError(
-                        f"the loss is {loss} at step {steps}: training has diverged. Lower "
-                        f"the learning rate or clip the gradients (clip_norm)."
+                        f"the loss is {loss} at step {steps}: training has "
+                        "diverged. Lower the learning rate or clip the "
+                        "gradients (clip_norm)."
                     )
                 if clip_norm is not None:
                     clip_grad_norm(grads, clip_norm)
@@ -676,13 +685,14 @@ def minchar_loss_and_grads(
     targets: list[int],
     h_prev: np.ndarray,
 ) -> tuple[float, dict[str, np.ndarray], np.ndarray]:
-    """Loss and gradients of a simple RNN on one chunk of one stream, one step at a time.
+    """Loss and gradients of a simple RNN on a chunk of a stream, step by step.
 
-    The forward loop computes, for t = 0 .. T-1, with ``x_t`` the id of the input
-    character: ``h_t = tanh(Wxh[:, x_t] + Whh @ h_{t-1} + bh)`` (the column of ``Wxh`` is
-    ``Wxh`` times the one-hot vector of ``x_t``), the scores ``y_t = Why @ h_t + by``, the
-    probabilities ``p_t = softmax(y_t)`` and the loss ``-log p_t[target_t]``. The backward
-    loop goes through the steps in reverse, applying the chain rule to each line.
+    The forward loop computes, for t = 0 .. T-1, with ``x_t`` the id of the
+    input character: ``h_t = tanh(Wxh[:, x_t] + Whh @ h_{t-1} + bh)`` (the
+    column of ``Wxh`` is ``Wxh`` times the one-hot vector of ``x_t``), the
+    scores ``y_t = Why @ h_t + by``, the probabilities ``p_t = softmax(y_t)``
+    and the loss ``-log p_t[target_t]``. The backward loop goes through the
+    steps in reverse, applying the chain rule to each line.
 
     Args:
         params: as made by :func:`minchar_init`.
@@ -691,8 +701,9 @@ def minchar_loss_and_grads(
         h_prev: ``(H,)``, the hidden state before the first step.
 
     Returns:
-        The tuple ``(loss, grads, h)`` of the loss *summed* over the T steps (in nats),
-        its gradients keyed as ``params``, and the last hidden state ``(H,)``.
+        The tuple ``(loss, grads, h)`` of the loss *summed* over the T steps (in
+        nats), its gradients keyed as ``params``, and the last hidden state
+        ``(H,)``.
     """
     Wxh, Whh, Why, bh, by = (
         params[k] for k in ("Wxh", "Whh", "Why", "bh", "by")

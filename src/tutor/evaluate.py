@@ -77,7 +77,7 @@ def group_means(
 
 
 def legal_ranked_first(scores: np.ndarray, legal: np.ndarray) -> np.ndarray:
-    """At each step, whether every legal symbol scores higher than every illegal one.
+    """At each step, whether every legal symbol outscores every illegal one.
 
     This is the strict criterion for predicting the legal next symbols of a
     grammar: the prediction is right when some threshold puts all the legal
@@ -91,9 +91,9 @@ def legal_ranked_first(scores: np.ndarray, legal: np.ndarray) -> np.ndarray:
         legal: ``(..., C)`` bool, True for the symbols the grammar allows next.
 
     Returns:
-        ``(...)`` bool: ``min(legal scores) > max(illegal scores)``. A step where
-        every symbol is legal, or none is (padding), counts as True: leave such
-        steps out with a mask.
+        ``(...)`` bool: ``min(legal scores) > max(illegal scores)``. A step
+        where every symbol is legal, or none is (padding), counts as True: leave
+        such steps out with a mask.
 
     Example:
         >>> legal = np.array([True, True, False])
@@ -106,7 +106,8 @@ def legal_ranked_first(scores: np.ndarray, legal: np.ndarray) -> np.ndarray:
     legal = np.asarray(legal)
     if legal.dtype != bool:
         raise ValueError(
-            f"legal must be a bool array (True for a legal symbol); got dtype {legal.dtype}."
+            "legal must be a bool array (True for a legal symbol); "
+            f"got dtype {legal.dtype}."
         )
     check_shape(
         "legal",

@@ -90,7 +90,8 @@ class Dense:
         """Compute y = x W^T + b.
 
         Args:
-            x: ``(..., D)``, any number of leading axes (``(B, D)``, ``(T, B, D)``, ...).
+            x: ``(..., D)``, any number of leading axes (``(B, D)``,
+                ``(T, B, D)``, ...).
 
         Returns:
             The output ``y``, shape ``(..., K)``, with the same leading axes.
@@ -229,11 +230,13 @@ class MLP:
             dy: ``(..., sizes[-1])``, the shape of the last output.
 
         Returns:
-            The input gradient ``dx``, shape ``(..., sizes[0])``, like the last input.
+            The input gradient ``dx``, shape ``(..., sizes[0])``, like the last
+            input.
         """
         if self._hidden is None:
             raise RuntimeError(
-                "MLP.backward was called before forward: call forward(x) first, then backward(dy)."
+                "MLP.backward was called before forward: call forward(x) "
+                "first, then backward(dy)."
             )
         dh = self.layers[-1].backward(dy)  # dW2, db2; dh = dy W2
         for layer, h in zip(

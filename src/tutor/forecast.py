@@ -124,21 +124,23 @@ class Split(NamedTuple):
 def split_in_time(
     series: object, train_end: float, valid_end: float, times: object = None
 ) -> Split:
-    """Cut a series into training, validation and test parts, in time order, without overlap.
+    """Cut a series into training, validation and test parts, in time order.
 
-    Everything before ``train_end`` is for training, everything from ``train_end`` up to
-    (not including) ``valid_end`` for choosing settings and when to stop, everything
-    from ``valid_end`` on for the final score. Each part lies entirely after the one
-    before it, as when a forecast is used for real: fitted on the past, judged on the
-    future.
+    Everything before ``train_end`` is for training, everything from
+    ``train_end`` up to (not including) ``valid_end`` for choosing settings and
+    when to stop, everything from ``valid_end`` on for the final score. Each
+    part lies entirely after the one before it, as when a forecast is used for
+    real: fitted on the past, judged on the future.
 
     Args:
-        series: ``(N,)`` values (NaN is allowed here; the parts are views, not copies).
-        train_end: the index where the validation part starts, or a time when ``times``
-            is given (the first index whose time is >= ``train_end``).
-        valid_end: the index (or time) where the test part starts, >= ``train_end``.
-        times: ``(N,)`` increasing times of the values (for example decimal years), or
-            ``None`` to give the ends as indices.
+        series: ``(N,)`` values (NaN is allowed here; the parts are views, not
+            copies).
+        train_end: the index where the validation part starts, or a time when
+            ``times`` is given (the first index whose time is >= ``train_end``).
+        valid_end: the index (or time) where the test part starts,
+            >= ``train_end``.
+        times: ``(N,)`` increasing times of the values (for example decimal
+            years), or ``None`` to give the ends as indices.
 
     Returns:
         A :class:`Split`; each part holds at least one value.
@@ -166,9 +168,9 @@ def split_in_time(
         )
     if not 0 < a < b < len(series):
         raise ValueError(
-            f"the split must leave every part at least one value: need 0 < train_end < "
-            f"valid_end < N = {len(series)}; got train_end = {a} and valid_end = {b} "
-            f"(as indices)."
+            "the split must leave every part at least one value: need "
+            f"0 < train_end < valid_end < N = {len(series)}; "
+            f"got train_end = {a} and valid_end = {b} (as indices)."
         )
     return Split(series[:a], series[a:b], series[b:], a, b)
 
@@ -229,16 +231,17 @@ def last_value_forecast(history: object, horizon: int) -> np.ndarray:
 def seasonal_naive_forecast(
     history: object, horizon: int, period: int
 ) -> np.ndarray:
-    """Forecast that each future value equals the value one season (``period`` steps) earlier.
+    """Forecast each value as the value one season (``period`` steps) earlier.
 
-    Step h ahead (h = 1, 2, ...) gets ``history[N - period + (h - 1) % period]``: the last
-    season seen, repeated. On a series that repeats exactly with this period, the
-    forecast is exact.
+    Step h ahead (h = 1, 2, ...) gets
+    ``history[N - period + (h - 1) % period]``: the last season seen, repeated.
+    On a series that repeats exactly with this period, the forecast is exact.
 
     Args:
         history: ``(N,)`` the values up to now, N >= ``period``.
         horizon: the number of steps to forecast, >= 1.
-        period: the length of a season in steps (12 for monthly data with a yearly cycle).
+        period: the length of a season in steps (12 for monthly data with a
+            yearly cycle).
 
     Returns:
         ``(horizon,)``.
@@ -268,7 +271,7 @@ class ARModel(NamedTuple):
         return len(self.coef)
 
     def forecast(self, history: object, horizon: int) -> np.ndarray:
-        """Forecast ``horizon`` steps ahead, feeding each prediction back in as a value.
+        """Forecast ``horizon`` steps ahead, feeding each prediction back in.
 
         Step 1 uses the last p values of ``history``; step 2 uses the prediction of
         step 1 in place of the unknown value, and so on (a recursive forecast).
@@ -296,13 +299,14 @@ class ARModel(NamedTuple):
 def fit_ar(series: object, order: int) -> ARModel:
     """Fit a linear autoregression of order p by least squares.
 
-    Each value from step p on is one equation ``y_t = c + a_1 y_{t-1} + ... + a_p y_{t-p}``;
-    ``numpy.linalg.lstsq`` finds the c and a that minimise the sum of the squared
-    errors of all N - p equations.
+    Each value from step p on is one equation
+    ``y_t = c + a_1 y_{t-1} + ... + a_p y_{t-p}``; ``numpy.linalg.lstsq`` finds
+    the c and a that minimise the sum of the squared errors of all N - p
+    equations.
 
     Args:
-        series: ``(N,)`` the training values; N must exceed 2 p so that there are more
-            equations than unknowns.
+        series: ``(N,)`` the training values; N must exceed 2 p so that there
+            are more equations than unknowns.
         order: p >= 1.
 
     Returns:
@@ -364,10 +368,10 @@ def difference(series: object, lag: int = 1) -> np.ndarray:
 
 
 def undifference(changes: object, history: object, lag: int = 1) -> np.ndarray:
-    """Turn forecast changes back into values: the inverse of :func:`difference`.
+    """Turn forecast changes into values: the inverse of :func:`difference`.
 
-    Value h ahead is ``changes[h] + (value lag steps earlier)``, where the earlier value
-    comes from ``history`` or from an earlier step of the result.
+    Value h ahead is ``changes[h] + (value lag steps earlier)``, where the
+    earlier value comes from ``history`` or from an earlier step of the result.
 
     Args:
         changes: ``(H,)`` forecast changes.
@@ -647,22 +651,25 @@ def train_forecaster(
     rng: int | np.random.Generator = 0,
     progress: bool | None = None,
 ) -> ForecastHistory:
-    """Train a :class:`Forecaster` on random windows of the training part, with early stopping.
+    """Train a :class:`Forecaster` on random windows, with early stopping.
 
-    First ``model.scaler`` is fitted on ``train`` alone (:meth:`Standardiser.fit`). Each
-    step draws ``batch_size`` windows of ``window`` consecutive training values (and the
-    k values after each), runs the network over each window from the zero state, and
-    takes an Adam step on the mean squared error of the forecasts after the first
-    ``burn_in`` steps (before that the state has seen too little to forecast from). Every
-    ``eval_every`` steps the validation part is scored (:func:`validation_loss`); the
-    parameters of the best score are kept, and training stops when the score has not
-    improved for ``patience`` evaluations in a row. The test part is not used at all.
+    First ``model.scaler`` is fitted on ``train`` alone
+    (:meth:`Standardiser.fit`). Each step draws ``batch_size`` windows of
+    ``window`` consecutive training values (and the k values after each), runs
+    the network over each window from the zero state, and takes an Adam step on
+    the mean squared error of the forecasts after the first ``burn_in`` steps
+    (before that the state has seen too little to forecast from). Every
+    ``eval_every`` steps the validation part is scored
+    (:func:`validation_loss`); the parameters of the best score are kept, and
+    training stops when the score has not improved for ``patience`` evaluations
+    in a row. The test part is not used at all.
 
     Args:
-        model: the model; its parameters are changed in place, and end at the best
-            validation score.
+        model: the model; its parameters are changed in place, and end at the
+            best validation score.
         train: ``(N,)`` training values (no NaN).
-        valid: ``(M,)`` validation values, the ones right after ``train``; M >= k.
+        valid: ``(M,)`` validation values, the ones right after ``train``;
+            M >= k.
         window: the number of steps per training window.
         burn_in: the number of steps at the start of each window without a loss;
             ``None`` means ``window // 4``.
@@ -671,7 +678,8 @@ def train_forecaster(
         clip_norm: the largest global gradient norm; ``None`` does not clip.
         max_steps: the largest number of steps.
         eval_every: the number of steps between validation scores.
-        patience: the number of validation scores without improvement before stopping.
+        patience: the number of validation scores without improvement before
+            stopping.
         rng: an ``int`` seed or a ``numpy.random.Generator`` for the windows.
         progress: show a progress bar; ``None`` decides with
             :func:`tutor.train.progress_enabled`.
@@ -699,8 +707,8 @@ def train_forecaster(
     n_starts = len(train) - window - k + 1
     if n_starts < 1:
         raise ValueError(
-            f"train holds {len(train)} values, too few for windows of {window} steps and "
-            f"{k} values ahead; use a shorter window."
+            f"train holds {len(train)} values, too few for windows of "
+            f"{window} steps and {k} values ahead; use a shorter window."
         )
     rng = as_rng(rng)
     model.scaler = Standardiser.fit(

@@ -165,7 +165,7 @@ def softmax_cross_entropy(
 def sigmoid_cross_entropy(
     logits: np.ndarray, targets: np.ndarray, mask: np.ndarray | None = None
 ) -> tuple[float, np.ndarray]:
-    """Mean binary cross-entropy between sigmoid(logits) and targets in [0, 1], with its gradient.
+    """The mean binary cross-entropy of sigmoid(logits), and its gradient.
 
     For one entry with logit z and target y, the loss is
     -y log s - (1 - y) log(1 - s) with s = sigmoid(z), computed as
@@ -179,7 +179,8 @@ def sigmoid_cross_entropy(
         mask: as for :func:`mse`.
 
     Returns:
-        ``(loss, dlogits)``: a float, and dL/dlogits with the shape and dtype of ``logits``.
+        ``(loss, dlogits)``: a float, and dL/dlogits with the shape and dtype of
+        ``logits``.
     """
     logits, targets = _check_pair("logits", logits, targets)
     if ((targets < 0) | (targets > 1)).any():

@@ -57,7 +57,8 @@ def numerical_gradients(
         flat = array.reshape(-1)
         if not np.shares_memory(flat, array):
             raise ValueError(
-                f"params[{name!r}] must be a contiguous array that can be changed in place."
+                f"params[{name!r}] must be a contiguous array that can be "
+                "changed in place."
             )
         grad = np.zeros_like(array)
         flat_grad = grad.reshape(-1)

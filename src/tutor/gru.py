@@ -63,28 +63,32 @@ def gru_step_forward(
     bias_ih: np.ndarray,
     bias_hh: np.ndarray,
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """One time step of the GRU: two gates and a candidate, then the new hidden state.
+    """One time step of the GRU: two gates and a candidate, then the new state.
 
-    The sizes are read from the weights, so a step can be tried with weights set by
-    hand: for one input and one hidden unit, ``weight_ih`` is a column of three
-    numbers, the rows of r, z and n, for example ``np.array([[0.5], [-1.0], [2.0]])``.
-    Arrays in any floating dtype, or nested lists of floats, are accepted.
+    The sizes are read from the weights, so a step can be tried with weights set
+    by hand: for one input and one hidden unit, ``weight_ih`` is a column of
+    three numbers, the rows of r, z and n, for example
+    ``np.array([[0.5], [-1.0], [2.0]])``. Arrays in any floating dtype, or
+    nested lists of floats, are accepted.
 
     Args:
         x: the inputs of this step, ``(B, D)``.
         h_prev: the previous hidden state, ``(B, H)``.
-        weight_ih: input-to-hidden weights of r, z and n, stacked in that order, ``(3*H, D)``.
+        weight_ih: input-to-hidden weights of r, z and n, stacked in that order,
+            ``(3*H, D)``.
         weight_hh: hidden-to-hidden weights, stacked the same way, ``(3*H, H)``.
         bias_ih: ``(3*H,)``.
-        bias_hh: ``(3*H,)``. For r and z only the sum of the two biases matters; for n,
-            ``bias_hh`` is inside the reset gate's product and ``bias_ih`` is not.
+        bias_hh: ``(3*H,)``. For r and z only the sum of the two biases matters;
+            for n, ``bias_hh`` is inside the reset gate's product and
+            ``bias_ih`` is not.
 
     Returns:
         The new hidden state ``h``, ``(B, H)``, and a dict ``cache`` of what
-        :func:`gru_step_backward` needs: the step's inputs ``"x"`` and ``"h_prev"``,
-        the gates ``"r"`` and ``"z"`` and the candidate ``"n"`` after their
-        nonlinearities, and ``"hn"``, the recurrent part of the candidate,
-        ``h_prev @ W_hn.T + b_hn``, before the reset gate multiplies it; ``(B, H)`` each.
+        :func:`gru_step_backward` needs: the step's inputs ``"x"`` and
+        ``"h_prev"``, the gates ``"r"`` and ``"z"`` and the candidate ``"n"``
+        after their nonlinearities, and ``"hn"``, the recurrent part of the
+        candidate, ``h_prev @ W_hn.T + b_hn``, before the reset gate multiplies
+        it; ``(B, H)`` each.
     """
     x, h_prev, weight_ih, weight_hh, bias_ih, bias_hh = _check_step(
         x, h_prev, weight_ih, weight_hh, bias_ih, bias_hh
@@ -117,20 +121,21 @@ def gru_step_backward(
     weight_ih: np.ndarray,
     weight_hh: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
-    """The backward pass of :func:`gru_step_forward`: the chain rule through one step.
+    """The backward pass of :func:`gru_step_forward`, by the chain rule.
 
     Args:
-        dh: the gradient of the loss with respect to this step's hidden state h, ``(B, H)``
-            (from the step's output and from the next step).
+        dh: the gradient of the loss with respect to this step's hidden state h,
+            ``(B, H)`` (from the step's output and from the next step).
         cache: the dict returned by :func:`gru_step_forward`.
         weight_ih: ``(3*H, D)``, as in the forward step.
         weight_hh: ``(3*H, H)``.
 
     Returns:
-        The gradients with respect to ``x``, ``(B, D)``, and ``h_prev``, ``(B, H)``,
-        and a dict of the parameter gradients ``{"weight_ih": (3*H, D), "weight_hh":
-        (3*H, H), "bias_ih": (3*H,), "bias_hh": (3*H,)}``, summed over the batch, as
-        the tuple ``(dx, dh_prev, grads)``. The two biases get the same gradient in the
+        The gradients with respect to ``x``, ``(B, D)``, and ``h_prev``,
+        ``(B, H)``, and a dict of the parameter gradients
+        ``{"weight_ih": (3*H, D), "weight_hh": (3*H, H), "bias_ih": (3*H,),
+        "bias_hh": (3*H,)}``, summed over the batch, as the tuple
+        ``(dx, dh_prev, grads)``. The two biases get the same gradient in the
         blocks of r and z, but not in the block of n.
     """
     weight_ih, weight_hh = _check_step_cache(cache, dh, weight_ih, weight_hh)
@@ -151,8 +156,9 @@ def gru_step_backward(
     # r = sigmoid(a_r) and z = sigmoid(a_z), with a = gi + gh for both
     da_r = dr * dsigmoid_from_output(r)
     da_z = dz * dsigmoid_from_output(z)
-    # The gradients of the two parts of the pre-activations, gi = x @ W_ih.T + b_ih and
-    # gh = h_prev @ W_hh.T + b_hh: the same for r and z, but r stands between gh_n and n.
+    # The gradients of the two parts of the pre-activations,
+    # gi = x @ W_ih.T + b_ih and gh = h_prev @ W_hh.T + b_hh: the same for r and
+    # z, but r stands between gh_n and n.
     dgi = np.concatenate(
         [da_r, da_z, da_n], axis=1
     )  # (B, 3H), the order of the rows

@@ -62,25 +62,27 @@ def lstm_step_forward(
     bias_hh: np.ndarray,
     forget_gate: bool = True,
 ) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
-    """One time step of the LSTM: four gates, then the new cell state and hidden state.
+    """One time step of the LSTM: four gates, then new cell and hidden states.
 
     Args:
         x: the inputs of this step, ``(B, D)``.
         h_prev: the previous hidden state, ``(B, H)``.
         c_prev: the previous cell state, ``(B, H)``.
-        weight_ih: input-to-hidden weights of the four gates, stacked (i, f, g, o), ``(4*H, D)``.
+        weight_ih: input-to-hidden weights of the four gates, stacked
+            (i, f, g, o), ``(4*H, D)``.
         weight_hh: hidden-to-hidden weights, stacked the same way, ``(4*H, H)``.
         bias_ih: ``(4*H,)``.
         bias_hh: ``(4*H,)``. Two biases, as in PyTorch; only their sum matters.
-        forget_gate: ``False`` gives the original LSTM of 1997, which has no forget gate:
-            ``f`` is exactly 1, so ``c = c_prev + i * g``, and the forget gate's rows of
-            the weights are not used.
+        forget_gate: ``False`` gives the original LSTM of 1997, which has no
+            forget gate: ``f`` is exactly 1, so ``c = c_prev + i * g``, and the
+            forget gate's rows of the weights are not used.
 
     Returns:
-        The tuple ``(h, c, cache)`` of the new hidden state, ``(B, H)``, the new cell
-        state, ``(B, H)``, and a dict of what :func:`lstm_step_backward` needs, namely the
-        step's inputs ``"x"``, ``"h_prev"`` and ``"c_prev"``, the four gates ``"i"``,
-        ``"f"``, ``"g"`` and ``"o"`` after their nonlinearities, ``(B, H)`` each, and ``"c"``.
+        The tuple ``(h, c, cache)`` of the new hidden state, ``(B, H)``, the new
+        cell state, ``(B, H)``, and a dict of what :func:`lstm_step_backward`
+        needs, namely the step's inputs ``"x"``, ``"h_prev"`` and ``"c_prev"``,
+        the four gates ``"i"``, ``"f"``, ``"g"`` and ``"o"`` after their
+        nonlinearities, ``(B, H)`` each, and ``"c"``.
     """
     _check_step(x, h_prev, c_prev, weight_ih, weight_hh, bias_ih, bias_hh)
     a = (
@@ -119,23 +121,27 @@ def lstm_step_backward(
     weight_ih: np.ndarray,
     weight_hh: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray]]:
-    """The backward pass of :func:`lstm_step_forward`: the chain rule through one step.
+    """The backward pass of :func:`lstm_step_forward`, by the chain rule.
 
     Args:
-        dh: the gradient of the loss with respect to this step's hidden state h, ``(B, H)``.
-        dc: the gradient with respect to this step's cell state c that arrives from
-            later steps (through ``c_next = f_next * c + ...``), ``(B, H)``; zeros for the
-            last step of a sequence, unless the loss depends on the last cell state.
+        dh: the gradient of the loss with respect to this step's hidden state h,
+            ``(B, H)``.
+        dc: the gradient with respect to this step's cell state c that arrives
+            from later steps (through ``c_next = f_next * c + ...``),
+            ``(B, H)``; zeros for the last step of a sequence, unless the loss
+            depends on the last cell state.
         cache: the dict returned by :func:`lstm_step_forward`.
         weight_ih: ``(4*H, D)``, as in the forward step.
         weight_hh: ``(4*H, H)``.
 
     Returns:
-        The tuple ``(dx, dh_prev, dc_prev, grads)`` of the gradients with respect to ``x``,
-        ``(B, D)``, ``h_prev``, ``(B, H)`` and ``c_prev``, ``(B, H)``, and a dict of the parameter
-        gradients ``{"weight_ih": (4*H, D), "weight_hh": (4*H, H), "bias_ih": (4*H,),
-        "bias_hh": (4*H,)}``, summed over the batch. Without a forget gate (``f`` is
-        exactly 1) the forget gate's rows of the gradients are exactly zero.
+        The tuple ``(dx, dh_prev, dc_prev, grads)`` of the gradients with
+        respect to ``x``, ``(B, D)``, ``h_prev``, ``(B, H)`` and ``c_prev``,
+        ``(B, H)``, and a dict of the parameter gradients
+        ``{"weight_ih": (4*H, D), "weight_hh": (4*H, H), "bias_ih": (4*H,),
+        "bias_hh": (4*H,)}``, summed over the batch. Without a forget gate
+        (``f`` is exactly 1) the forget gate's rows of the gradients are exactly
+        zero.
     """
     _check_step_cache(cache, dh, dc, weight_ih, weight_hh)
     x, h_prev, c_prev = cache["x"], cache["h_prev"], cache["c_prev"]
@@ -153,7 +159,8 @@ def lstm_step_backward(
     dc_prev = (
         dc * f
     )  # the cell-state path: no weights and no squashing, only the gate f
-    # Back through each gate's nonlinearity, written with its output, to the pre-activations.
+    # Back through each gate's nonlinearity, written with its output, to the
+    # pre-activations.
     da = np.concatenate(
         [
             di * dsigmoid_from_output(i),

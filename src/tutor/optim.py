@@ -126,7 +126,7 @@ def global_norm(grads: dict[str, np.ndarray]) -> float:
 
 
 def clip_grad_norm(grads: dict[str, np.ndarray], max_norm: float) -> float:
-    """Rescale all gradients together when their global norm exceeds ``max_norm``.
+    """Rescale all gradients together if their global norm exceeds ``max_norm``.
 
     Every array is multiplied by the same factor max_norm / norm, so the
     gradient keeps its direction and only its length shrinks (Pascanu et al.,

@@ -61,7 +61,9 @@ def rnn_step_forward(
     bias_hh: np.ndarray,
     nonlinearity: str = "tanh",
 ) -> np.ndarray:
-    """One time step of the Elman RNN: ``h = phi(x @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh)``.
+    """One time step of the Elman RNN: the new hidden state from x and h_prev.
+
+    ``h = phi(x @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh)``.
 
     Args:
         x: the inputs of this step, ``(B, D)``.
@@ -89,22 +91,24 @@ def rnn_step_backward(
     weight_hh: np.ndarray,
     nonlinearity: str = "tanh",
 ) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
-    """The backward pass of :func:`rnn_step_forward`: the chain rule through one step.
+    """The backward pass of :func:`rnn_step_forward`, by the chain rule.
 
     Args:
-        dh: the gradient of the loss with respect to this step's output h, ``(B, H)``.
+        dh: the gradient of the loss with respect to this step's output h,
+            ``(B, H)``.
         x: the inputs of the step, ``(B, D)``.
         h_prev: the previous hidden state, ``(B, H)``.
-        h: the output of the step, ``(B, H)`` (the derivative of phi is computed from it).
+        h: the output of the step, ``(B, H)`` (the derivative of phi is computed
+            from it).
         weight_ih: ``(H, D)``.
         weight_hh: ``(H, H)``.
         nonlinearity: ``"tanh"`` or ``"sigmoid"``, as in the forward step.
 
     Returns:
-        The tuple ``(dx, dh_prev, grads)``: the gradients with respect to ``x``, ``(B, D)``, and
-        ``h_prev``, ``(B, H)``, and a dict of the parameter gradients
-        ``{"weight_ih": (H, D), "weight_hh": (H, H), "bias_ih": (H,), "bias_hh": (H,)}``,
-        summed over the batch.
+        The tuple ``(dx, dh_prev, grads)``: the gradients with respect to ``x``,
+        ``(B, D)``, and ``h_prev``, ``(B, H)``, and a dict of the parameter
+        gradients ``{"weight_ih": (H, D), "weight_hh": (H, H), "bias_ih": (H,),
+        "bias_hh": (H,)}``, summed over the batch.
     """
     _, dphi = _nonlinearity(nonlinearity)
     _check_step(x, h_prev, weight_ih, weight_hh)
@@ -284,28 +288,31 @@ class RNN:
     def backward(
         self, dout: np.ndarray | None, dstate: np.ndarray | None = None
     ) -> tuple[np.ndarray | None, np.ndarray]:
-        """Backpropagate through the sequence of the last :meth:`forward` and fill ``grads``.
+        """Backpropagate through the last :meth:`forward` and fill ``grads``.
 
         Args:
-            dout: the gradient of the loss with respect to ``out``, ``(T, B, H)``;
-                ``None`` means zeros (a loss on the last state only, given by ``dstate``).
-            dstate: the gradient with respect to the last state h_T, ``(B, H)``, coming
-                from beyond the sequence (the next chunk in truncated BPTT, or a loss on
-                h_T); ``None`` means zeros. Note that ``out[-1]`` is h_T as well, so a
-                loss on both gets ``dout[-1] + dstate``.
+            dout: the gradient of the loss with respect to ``out``,
+                ``(T, B, H)``; ``None`` means zeros (a loss on the last state
+                only, given by ``dstate``).
+            dstate: the gradient with respect to the last state h_T, ``(B, H)``,
+                coming from beyond the sequence (the next chunk in truncated
+                BPTT, or a loss on h_T); ``None`` means zeros. Note that
+                ``out[-1]`` is h_T as well, so a loss on both gets
+                ``dout[-1] + dstate``.
 
         Backward may be called several times after one forward (for example with
         different ``dout``); each call uses the values of the last forward.
 
         Returns:
             The pair ``(dx, dh0)``: the gradients with respect to the inputs,
-            ``(T, B, D)`` (``None`` after a forward with ``one_hot=True``: ids have no
-            gradient), and the initial state, ``(B, H)``. ``self.grads`` is
-            overwritten in place.
+            ``(T, B, D)`` (``None`` after a forward with ``one_hot=True``: ids
+            have no gradient), and the initial state, ``(B, H)``. ``self.grads``
+            is overwritten in place.
 
         Raises:
             RuntimeError: no forward pass has been run yet.
-            ValueError: ``dout`` or ``dstate`` has the wrong shape or dtype, or holds NaN or inf.
+            ValueError: ``dout`` or ``dstate`` has the wrong shape or dtype, or
+                holds NaN or inf.
         """
         _recurrent.require_cache(self._cache, "RNN")
         x, states = self._cache
@@ -316,17 +323,19 @@ class RNN:
         dh = _recurrent.check_state("dstate", dstate, B, H, self.dtype)
         p, g = self.params, self.grads
 
-        # da[t] becomes the gradient of the pre-activation a_t. It starts as phi'(a_t), for all
-        # steps at once (one call on (T, B, H) is faster than T small ones); the loop then
-        # multiplies in the gradient reaching h_t, from the output and from step t + 1.
+        # da[t] becomes the gradient of the pre-activation a_t. It starts as
+        # phi'(a_t), for all steps at once (one call on (T, B, H) is faster than
+        # T small ones); the loop then multiplies in the gradient reaching h_t,
+        # from the output and from step t + 1.
         da = self.dphi(states[1:])
         W_hh = p["weight_hh"]
         for t in range(T - 1, -1, -1):
             da[t] *= dout[t] + dh
             dh = da[t] @ W_hh  # on to h_{t-1}
 
-        # The weights are shared by all steps, so their gradients are sums over t; with the
-        # steps stacked as rows, each sum is one large matrix product instead of T small ones.
+        # The weights are shared by all steps, so their gradients are sums over
+        # t; with the steps stacked as rows, each sum is one large matrix
+        # product instead of T small ones.
         da_rows = da.reshape(T * B, H)
         if one_hot:
             x_rows = _recurrent.one_hot_rows(x, D, self.dtype)

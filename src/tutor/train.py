@@ -53,17 +53,22 @@ def train(
     """Run ``n_steps`` steps of gradient descent.
 
     Args:
-        loss_and_grads: ``batch -> (loss, grads)``; ``grads`` has the keys of the
-            optimiser's params (e.g. ``model.grads`` after ``model.backward``).
-        optimizer: an object with ``step(grads)``, e.g. :class:`tutor.optim.Adam`.
+        loss_and_grads: ``batch -> (loss, grads)``; ``grads`` has the keys of
+            the optimiser's params (e.g. ``model.grads`` after
+            ``model.backward``).
+        optimizer: an object with ``step(grads)``, e.g.
+            :class:`tutor.optim.Adam`.
         batches: where batches come from: an iterable (e.g. :func:`minibatches`)
             or a function ``step -> batch``.
         n_steps: the number of optimiser steps.
-        clip_norm: if given, clip the gradients' global norm to it before each step.
-        evaluate: if given, a function of no arguments called every ``eval_every``
-            steps and after the last one; its results go to ``History.evals``.
+        clip_norm: if given, clip the gradients' global norm to it before each
+            step.
+        evaluate: if given, a function of no arguments called every
+            ``eval_every`` steps and after the last one; its results go to
+            ``History.evals``.
         eval_every: the number of steps between evaluations.
-        progress: show a progress bar; None decides with :func:`progress_enabled`.
+        progress: show a progress bar; None decides with
+            :func:`progress_enabled`.
 
     Returns:
         A :class:`History` of the run.

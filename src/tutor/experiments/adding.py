@@ -263,7 +263,7 @@ def train_adding(
     threshold: float = 1.0,
     test_size: int = 2560,
 ) -> AddingRun:
-    """Train a network on the adding problem with minimal length T, then test it.
+    """Train a network on the adding problem of minimal length T, then test it.
 
     Each step draws a fresh batch, computes the loss and the gradient
     (:func:`adding_loss_and_grads`), clips the gradient by its global norm
@@ -276,16 +276,17 @@ def train_adding(
     Args:
         layer: a recurrent layer with 2 inputs (changed in place by training).
         readout: a :class:`tutor.feedforward.Dense` ``H -> 1``.
-        optimizer: built on ``named_parameters({"rnn": layer, "readout": readout})``,
-            e.g. :class:`tutor.optim.SGD`.
+        optimizer: built on
+            ``named_parameters({"rnn": layer, "readout": readout})``, e.g.
+            :class:`tutor.optim.SGD`.
         T: the minimal sequence length of the task.
         n_steps: the number of updates.
         seed: seeds the training batches and, separately, the test sequences.
         batch_size: B.
         output: ``"linear"`` or ``"sigmoid"``.
         clip: ``None``, ``"norm"`` or ``"value"``.
-        threshold: the clipping threshold: the largest global norm, or the largest
-            absolute value of one entry.
+        threshold: the clipping threshold: the largest global norm, or the
+            largest absolute value of one entry.
         test_size: the number of test sequences.
 
     Returns:

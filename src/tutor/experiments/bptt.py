@@ -210,13 +210,13 @@ def train_recall(
     lr: float = 3e-3,
     test_steps: int = 2000,
 ) -> RecallRun:
-    """Train a simple RNN on delayed recall with truncated BPTT(k1, k2), then test it.
+    """Train an RNN on delayed recall with truncated BPTT(k1, k2), then test it.
 
-    The network is an RNN ``K -> H`` (tanh) with a dense softmax readout ``H -> K``,
-    trained with Adam on one pass over ``n_streams`` parallel streams of ``n_steps``
-    steps: an update every k1 steps, backpropagating through the last k2 steps
-    (:func:`tutor.bptt.truncated_bptt`). It is then tested on a fresh stream of
-    ``test_steps`` steps read from the zero state.
+    The network is an RNN ``K -> H`` (tanh) with a dense softmax readout
+    ``H -> K``, trained with Adam on one pass over ``n_streams`` parallel
+    streams of ``n_steps`` steps: an update every k1 steps, backpropagating
+    through the last k2 steps (:func:`tutor.bptt.truncated_bptt`). It is then
+    tested on a fresh stream of ``test_steps`` steps read from the zero state.
 
     Args:
         delay: d, the delay of the task.

@@ -324,12 +324,13 @@ def train_until_success(
     target: float,
     eval_every: int = 1,
 ) -> Progress:
-    """Train in rounds, measure the score now and then, and stop as soon as it reaches the target.
+    """Train in rounds, scoring now and then, until the score hits the target.
 
     Args:
         update: one round of training, e.g. one update, or one epoch of updates;
             it returns the number of updates it made (``None`` counts as 1).
-        score: a function of no arguments that measures the network, e.g. an accuracy.
+        score: a function of no arguments that measures the network, e.g. an
+            accuracy.
         max_rounds: the budget, in rounds.
         target: success means ``score() >= target``.
         eval_every: the number of rounds between measurements; the score is also

@@ -161,21 +161,24 @@ def train_adding_until_solved(
     output: str = "linear",
     test_size: int = 2560,
 ) -> AddingTraining:
-    """Train on the adding problem until the recent training loss is small, then test.
+    """Train on the adding problem until the recent loss is small, then test.
 
-    Every update draws a fresh batch of sequences with minimal length T, computes the
-    mean squared error and its gradient
-    (:func:`tutor.experiments.adding.adding_loss_and_grads`), clips the gradient's
-    global norm and lets Adam step. After every ``window`` updates the run stops if the
-    mean training loss over those updates is below ``target_loss``: the default, 1e-4,
-    is a typical error of 0.01, four times smaller than the 0.04 that counts as wrong.
-    Training batches come from ``numpy.random.default_rng(seed)`` and the test
-    sequences from ``default_rng([seed, 1])``, as in
-    :func:`tutor.experiments.adding.train_adding`; both are drawn in the readout's dtype.
+    Every update draws a fresh batch of sequences with minimal length T,
+    computes the mean squared error and its gradient
+    (:func:`tutor.experiments.adding.adding_loss_and_grads`), clips the
+    gradient's global norm and lets Adam step. After every ``window`` updates
+    the run stops if the mean training loss over those updates is below
+    ``target_loss``: the default, 1e-4, is a typical error of 0.01, four times
+    smaller than the 0.04 that counts as wrong. Training batches come from
+    ``numpy.random.default_rng(seed)`` and the test sequences from
+    ``default_rng([seed, 1])``, as in
+    :func:`tutor.experiments.adding.train_adding`; both are drawn in the
+    readout's dtype.
 
     Args:
         layer: a recurrent layer with 2 inputs (changed in place).
-        readout: a :class:`tutor.feedforward.Dense` ``H -> 1`` (changed in place).
+        readout: a :class:`tutor.feedforward.Dense` ``H -> 1`` (changed in
+            place).
         T: the minimal sequence length.
         seed: seeds the training batches and, separately, the test sequences.
         max_updates: the budget: the largest number of updates.
@@ -183,7 +186,8 @@ def train_adding_until_solved(
         batch_size: B, sequences per update.
         clip_norm: the largest global norm of the gradient.
         target_loss: the stopping rule's threshold on the mean training loss.
-        window: the number of updates between checks, and averaged by each check.
+        window: the number of updates between checks, and averaged by each
+            check.
         output: ``"linear"`` or ``"sigmoid"`` readout.
         test_size: the number of test sequences.
 
@@ -214,7 +218,8 @@ def train_adding_until_solved(
         loss, grads = adding_loss_and_grads(layer, readout, task, output)
         if grads is None:
             raise ValueError(
-                f"the loss is {loss} after {update - 1} updates: training diverged."
+                f"the loss is {loss} after {update - 1} updates: "
+                "training diverged."
             )
         clip_grad_norm(grads, clip_norm)
         optimizer.step(grads)
@@ -300,27 +305,29 @@ def train_continual_reber(
     clip_norm: float = 1.0,
     forget_bias: float = 1.0,
 ) -> ContinualTraining:
-    """Train an LSTM to predict the next symbol of endless embedded Reber streams.
+    """Train an LSTM to predict next symbols in endless embedded Reber streams.
 
-    The streams (:func:`tutor.data.reber.continual_stream`) are cut into chunks of
-    ``chunk`` steps; each chunk is one update of truncated BPTT
-    (:func:`tutor.bptt.truncated_bptt`): the state (h, c) is carried from chunk to chunk
-    and never reset, the gradient stops at the chunk's start. The loss is the softmax
-    cross-entropy of the next symbol, with Adam and norm clipping.
+    The streams (:func:`tutor.data.reber.continual_stream`) are cut into chunks
+    of ``chunk`` steps; each chunk is one update of truncated BPTT
+    (:func:`tutor.bptt.truncated_bptt`): the state (h, c) is carried from chunk
+    to chunk and never reset, the gradient stops at the chunk's start. The loss
+    is the softmax cross-entropy of the next symbol, with Adam and norm
+    clipping.
 
     Args:
-        forget_gate: ``True`` for the LSTM with a forget gate (Gers et al. 2000),
-            ``False`` for the LSTM of 1997, whose cells never forget
-            (``c_t = c_{t-1} + i_t * g_t``).
+        forget_gate: ``True`` for the LSTM with a forget gate
+            (Gers et al. 2000), ``False`` for the LSTM of 1997, whose cells
+            never forget (``c_t = c_{t-1} + i_t * g_t``).
         seed: seeds the streams and the initial weights.
         hidden_size: H.
         n_streams: B, streams trained side by side.
         chunk: steps per update.
-        n_updates: the number of updates; each stream is ``chunk * n_updates`` steps long.
+        n_updates: the number of updates; each stream is ``chunk * n_updates``
+            steps long.
         lr: Adam's learning rate.
         clip_norm: the largest global norm of the gradient.
-        forget_bias: added to the forget gate's bias at the start (ignored without a
-            forget gate, which has no bias).
+        forget_bias: added to the forget gate's bias at the start (ignored
+            without a forget gate, which has no bias).
 
     Returns:
         A :class:`ContinualTraining`.

@@ -391,21 +391,23 @@ def train_reber(
     forget_bias: float = 3.0,
     dtype: type | np.dtype = np.float64,
 ) -> ReberRun:
-    """Train one network on embedded Reber strings until every string is right, or give up.
+    """Train a network on embedded Reber strings until all are right or give up.
 
-    The seed draws the training and test strings (:func:`draw_strings`), then the
-    network's weights. Each epoch visits every training string once, in batches
-    of similar length (:func:`length_batches`), with one Adam update per batch.
-    After each epoch the training strings are scored (:func:`score_strings`), and
-    when every one of them is right, the test strings too; training stops as soon
-    as every string of both sets is right, and otherwise after ``max_epochs``.
+    The seed draws the training and test strings (:func:`draw_strings`), then
+    the network's weights. Each epoch visits every training string once, in
+    batches of similar length (:func:`length_batches`), with one Adam update per
+    batch. After each epoch the training strings are scored
+    (:func:`score_strings`), and when every one of them is right, the test
+    strings too; training stops as soon as every string of both sets is right,
+    and otherwise after ``max_epochs``.
 
     Args:
         cell: ``"lstm"`` or ``"srn"``.
         hidden_size: H.
         seed: an int.
         gradient: ``"full"`` (backpropagation through time) or ``"one-step"``
-            (Elman's procedure, simple RNN only; see :func:`reber_loss_and_grads`).
+            (Elman's procedure, simple RNN only; see
+            :func:`reber_loss_and_grads`).
         n_train: the number of training strings.
         n_test: the number of test strings.
         lr: Adam's learning rate.
