@@ -432,16 +432,14 @@ def rnn_jacobian_products(
     x = _check_layer_and_input(layer, x)
     out, _ = layer.forward(x, state)
     T, B, H = out.shape
-    slopes = layer.dphi(
-        out
-    )  # phi'(a_s) for s = 1..T, from the outputs h_s: (T, B, H)
+    # phi'(a_s) for s = 1..T, from the outputs h_s: (T, B, H)
+    slopes = layer.dphi(out)
     U = layer.params["weight_hh"]
     result = np.empty((T + 1, B, H, H), dtype=x.dtype)
     result[0] = np.eye(H, dtype=x.dtype)
     for k in range(1, T + 1):
-        s = (
-            T - k + 1
-        )  # the step whose Jacobian diag(phi'(a_s)) U joins the product
+        # the step whose Jacobian diag(phi'(a_s)) U joins the product
+        s = T - k + 1
         result[k] = result[k - 1] @ (slopes[s - 1][:, :, None] * U)
     return result
 

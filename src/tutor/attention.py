@@ -201,19 +201,16 @@ def additive_attention_forward(
         ``(context, weights, cache)``.
     """
     _check_step(s, enc_out, keys, weight_dec, v)
-    z = np.tanh(
-        keys + s @ weight_dec.T
-    )  # (S, B, A): the (B, A) term is broadcast over j
+    # (S, B, A): the (B, A) term is broadcast over j
+    z = np.tanh(keys + s @ weight_dec.T)
     scores = z @ v  # (S, B), e_j for every position and sequence
     if mask is not None:
         scores = np.where(_check_mask(mask, scores.shape), scores, -np.inf)
-    weights = np.exp(
-        scores - scores.max(axis=0)
-    )  # softmax over the positions j (axis 0);
+    # softmax over the positions j (axis 0)
+    weights = np.exp(scores - scores.max(axis=0))
     weights /= weights.sum(axis=0)  # exp(-inf) = 0 at the masked ones
-    context = np.einsum(
-        "sb,sbh->bh", weights, enc_out
-    )  # (B, H_enc): sum_j alpha_j h_j
+    # (B, H_enc): sum_j alpha_j h_j
+    context = np.einsum("sb,sbh->bh", weights, enc_out)
     cache = {"s": s, "enc_out": enc_out, "z": z, "weights": weights}
     return context, weights, cache
 
@@ -250,23 +247,19 @@ def additive_attention_backward(
         cache["weights"],
     )
     # c = sum_j alpha_j h_j
-    dweights = np.einsum(
-        "sbh,bh->sb", enc_out, dcontext
-    )  # (S, B): dL/dalpha_j = h_j . dc
-    denc_out = (
-        weights[:, :, None] * dcontext
-    )  # (S, B, H_enc): dL/dh_j = alpha_j dc
+    # (S, B): dL/dalpha_j = h_j . dc
+    dweights = np.einsum("sbh,bh->sb", enc_out, dcontext)
+    # (S, B, H_enc): dL/dh_j = alpha_j dc
+    denc_out = weights[:, :, None] * dcontext
     # alpha = softmax(e) over j:
     # de_j = alpha_j (dalpha_j - sum_k alpha_k dalpha_k)
-    dscores = weights * (
-        dweights - (weights * dweights).sum(axis=0)
-    )  # 0 where masked
+    # 0 where masked
+    dscores = weights * (dweights - (weights * dweights).sum(axis=0))
     # e_j = v . z_j with z_j = tanh(keys_j + U_a s)
     S, B, A = z.shape
     dv = dscores.reshape(S * B) @ z.reshape(S * B, A)
-    dkeys = (
-        dscores[:, :, None] * v * (1.0 - z * z)
-    )  # (S, B, A), through v and the tanh
+    # (S, B, A), through v and the tanh
+    dkeys = dscores[:, :, None] * v * (1.0 - z * z)
     dquery = dkeys.sum(axis=0)  # (B, A): U_a s is shared by all positions j
     grads = {"weight_dec": dquery.T @ s, "v": dv}
     ds = dquery @ weight_dec

@@ -178,9 +178,8 @@ def truncated_bptt(
         state,
     )  # the state before step `saved_at`, with no gradient attached
     for start, first, stop in bptt_windows(len(x), k1, k2):
-        if (
-            saved_at < start
-        ):  # k2 > k1: move the saved state up to this window's start
+        # k2 > k1: move the saved state up to this window's start
+        if saved_at < start:
             _, saved = layer.forward(x[saved_at:start], saved)
             saved_at = start
         out, last = layer.forward(x[start:stop], saved)
@@ -191,16 +190,14 @@ def truncated_bptt(
         )
         dout = np.zeros_like(out)
         dout[first - start :] = readout.backward(dy)
-        layer.backward(
-            dout
-        )  # no dstate: the gradient stops at the window's start
+        # no dstate: the gradient stops at the window's start
+        layer.backward(dout)
         grads = named_gradients(model)
         if clip_norm is not None:
             clip_grad_norm(grads, clip_norm)
         optimizer.step(grads)
         history.append(loss)
-        if (
-            k2 is None or k2 == k1
-        ):  # back-to-back windows: the next one starts at `stop`
+        # back-to-back windows: the next one starts at `stop`
+        if k2 is None or k2 == k1:
             saved_at, saved = stop, last
     return np.array(history)

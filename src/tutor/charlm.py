@@ -709,9 +709,8 @@ def minchar_loss_and_grads(
         params[k] for k in ("Wxh", "Whh", "Why", "bh", "by")
     )
     T = len(inputs)
-    hs = np.empty(
-        (T + 1, len(bh))
-    )  # hs[0] is h_prev, hs[t + 1] is the state after step t
+    # hs[0] is h_prev, hs[t + 1] is the state after step t
+    hs = np.empty((T + 1, len(bh)))
     hs[0] = h_prev
     ps = np.empty((T, len(by)))
     loss = 0.0

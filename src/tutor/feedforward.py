@@ -135,15 +135,12 @@ class Dense:
             "(..., K)",
             hint="dy must have the shape of the output of the last forward pass.",
         )
-        dy_rows = dy.reshape(
-            -1, self.out_features
-        )  # (N, K), N = all leading axes
-        self.grads["weight"][...] = dy_rows.T @ x.reshape(
-            -1, self.in_features
-        )  # dW = dy^T x
-        self.grads["bias"][...] = dy_rows.sum(
-            axis=0
-        )  # db = sum of dy over rows
+        # (N, K), N = all leading axes
+        dy_rows = dy.reshape(-1, self.out_features)
+        # dW = dy^T x
+        self.grads["weight"][...] = dy_rows.T @ x.reshape(-1, self.in_features)
+        # db = sum of dy over rows
+        self.grads["bias"][...] = dy_rows.sum(axis=0)
         return dy @ weight  # dx = dy W
 
 

@@ -286,9 +286,8 @@ class ARModel(NamedTuple):
         p = self.order
         history = _check_series("history", history, min_length=p)
         horizon = _check_int("horizon", horizon, 1)
-        window = list(
-            history[len(history) - p :][::-1]
-        )  # most recent first, like coef
+        # most recent first, like coef
+        window = list(history[len(history) - p :][::-1])
         out = np.empty(horizon)
         for h in range(horizon):
             out[h] = self.intercept + float(np.dot(self.coef, window))
@@ -711,9 +710,8 @@ def train_forecaster(
             f"{window} steps and {k} values ahead; use a shorter window."
         )
     rng = as_rng(rng)
-    model.scaler = Standardiser.fit(
-        train
-    )  # the training part only: no look at the future
+    # the training part only: no look at the future
+    model.scaler = Standardiser.fit(train)
     z = model.scaler.transform(train)
     mask = np.zeros((window, batch_size), dtype=bool)
     mask[burn_in:] = True

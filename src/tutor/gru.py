@@ -94,23 +94,18 @@ def gru_step_forward(
         x, h_prev, weight_ih, weight_hh, bias_ih, bias_hh
     )
     gi = x @ weight_ih.T + bias_ih  # (B, 3H): the input's part of r, z and n
-    gh = (
-        h_prev @ weight_hh.T + bias_hh
-    )  # (B, 3H): the previous state's part, biases included
-    gi_r, gi_z, gi_n = np.split(
-        gi, GATES, axis=1
-    )  # (B, H) each, in PyTorch's order
+    # (B, 3H): the previous state's part, biases included
+    gh = h_prev @ weight_hh.T + bias_hh
+    # (B, H) each, in PyTorch's order
+    gi_r, gi_z, gi_n = np.split(gi, GATES, axis=1)
     gh_r, gh_z, hn = np.split(gh, GATES, axis=1)
-    r = sigmoid(
-        gi_r + gh_r
-    )  # reset gate: how much of the old state the candidate sees
+    # reset gate: how much of the old state the candidate sees
+    r = sigmoid(gi_r + gh_r)
     z = sigmoid(gi_z + gh_z)  # update gate: how much of the old state to keep
-    n = tanh(
-        gi_n + r * hn
-    )  # the candidate, in (-1, 1); r scales the recurrent part
-    h = (
-        1 - z
-    ) * n + z * h_prev  # a gated mix of the candidate and the old state
+    # the candidate, in (-1, 1); r scales the recurrent part
+    n = tanh(gi_n + r * hn)
+    # a gated mix of the candidate and the old state
+    h = (1 - z) * n + z * h_prev
     cache = {"x": x, "h_prev": h_prev, "r": r, "z": z, "n": n, "hn": hn}
     return h, cache
 
@@ -144,24 +139,21 @@ def gru_step_backward(
     # h = (1 - z) * n + z * h_prev
     dn = dh * (1 - z)
     dz = dh * (h_prev - n)
-    dh_prev = (
-        dh * z
-    )  # the direct path to the old state: no weights, only the gate z
+    # the direct path to the old state: no weights, only the gate z
+    dh_prev = dh * z
     # n = tanh(a_n), with a_n = gi_n + r * hn
     da_n = dn * dtanh_from_output(n)
     dr = da_n * hn
-    dhn = (
-        da_n * r
-    )  # hn = h_prev @ W_hn.T + b_hn reaches the loss only through r * hn
+    # hn = h_prev @ W_hn.T + b_hn reaches the loss only through r * hn
+    dhn = da_n * r
     # r = sigmoid(a_r) and z = sigmoid(a_z), with a = gi + gh for both
     da_r = dr * dsigmoid_from_output(r)
     da_z = dz * dsigmoid_from_output(z)
     # The gradients of the two parts of the pre-activations,
     # gi = x @ W_ih.T + b_ih and gh = h_prev @ W_hh.T + b_hh: the same for r and
     # z, but r stands between gh_n and n.
-    dgi = np.concatenate(
-        [da_r, da_z, da_n], axis=1
-    )  # (B, 3H), the order of the rows
+    # (B, 3H), the order of the rows
+    dgi = np.concatenate([da_r, da_z, da_n], axis=1)
     dgh = np.concatenate([da_r, da_z, dhn], axis=1)
     grads = {
         "weight_ih": dgi.T @ x,  # gi depends on W_ih through x @ W_ih.T
@@ -171,9 +163,7 @@ def gru_step_backward(
         "bias_hh": dgh.sum(axis=0),
     }
     dx = dgi @ weight_ih  # back through the input weights to the inputs
-    dh_prev = (
-        dh_prev + dgh @ weight_hh
-    )  # ... and through the recurrent weights to h_prev
+    dh_prev = dh_prev + dgh @ weight_hh  # ... and through W_hh to h_prev
     return dx, dh_prev, grads
 
 

@@ -85,18 +85,13 @@ def lstm_step_forward(
         nonlinearities, ``(B, H)`` each, and ``"c"``.
     """
     _check_step(x, h_prev, c_prev, weight_ih, weight_hh, bias_ih, bias_hh)
-    a = (
-        x @ weight_ih.T + bias_ih + h_prev @ weight_hh.T + bias_hh
-    )  # (B, 4H), the four gates
-    a_i, a_f, a_g, a_o = np.split(
-        a, GATES, axis=1
-    )  # (B, H) each, in PyTorch's order
-    i = sigmoid(
-        a_i
-    )  # input gate: how much of the candidate to write into the cell
-    f = (
-        sigmoid(a_f) if forget_gate else np.ones_like(c_prev)
-    )  # forget gate: how much to keep
+    # (B, 4H), the four gates
+    a = x @ weight_ih.T + bias_ih + h_prev @ weight_hh.T + bias_hh
+    # (B, H) each, in PyTorch's order
+    a_i, a_f, a_g, a_o = np.split(a, GATES, axis=1)
+    i = sigmoid(a_i)  # input gate: how much of the candidate to write
+    # forget gate: how much to keep
+    f = sigmoid(a_f) if forget_gate else np.ones_like(c_prev)
     g = tanh(a_g)  # cell candidate: what to write, in (-1, 1)
     o = sigmoid(a_o)  # output gate: how much of the cell to show
     c = f * c_prev + i * g  # the cell state: a gated sum, with no squashing
@@ -149,16 +144,14 @@ def lstm_step_backward(
     tanh_c = tanh(c)
     # h = o * tanh(c): h reaches the loss through both factors.
     do = dh * tanh_c
-    dc = dc + dh * o * dtanh_from_output(
-        tanh_c
-    )  # c reaches the loss directly and through h
+    # c reaches the loss directly and through h
+    dc = dc + dh * o * dtanh_from_output(tanh_c)
     # c = f * c_prev + i * g
     di = dc * g
     df = dc * c_prev
     dg = dc * i
-    dc_prev = (
-        dc * f
-    )  # the cell-state path: no weights and no squashing, only the gate f
+    # the cell-state path: no weights and no squashing, only the gate f
+    dc_prev = dc * f
     # Back through each gate's nonlinearity, written with its output, to the
     # pre-activations.
     da = np.concatenate(
@@ -177,9 +170,7 @@ def lstm_step_backward(
         "bias_hh": da.sum(axis=0),
     }
     dx = da @ weight_ih  # back through the input weights to the inputs
-    dh_prev = (
-        da @ weight_hh
-    )  # ... and through the recurrent weights to the previous state
+    dh_prev = da @ weight_hh  # ... and through the recurrent weights to h_prev
     return dx, dh_prev, dc_prev, grads
 
 

@@ -114,9 +114,8 @@ def rnn_step_backward(
     _check_step(x, h_prev, weight_ih, weight_hh)
     check_shape("h", h, h_prev.shape, "(B, H)")
     check_shape("dh", dh, h_prev.shape, "(B, H)")
-    da = dh * dphi(
-        h
-    )  # through phi: the gradient of the pre-activation a, (B, H)
+    # through phi: the gradient of the pre-activation a, (B, H)
+    da = dh * dphi(h)
     grads = {
         "weight_ih": da.T @ x,  # a depends on W_ih through x_t W_ih^T
         "weight_hh": da.T @ h_prev,  # ... and on W_hh through h_{t-1} W_hh^T
@@ -124,9 +123,7 @@ def rnn_step_backward(
         "bias_hh": da.sum(axis=0),
     }
     dx = da @ weight_ih  # back through the input weights to the inputs
-    dh_prev = (
-        da @ weight_hh
-    )  # ... and through the transition weights to the previous state
+    dh_prev = da @ weight_hh  # ... and through U to the previous state
     return dx, dh_prev, grads
 
 

@@ -301,9 +301,8 @@ def train_adding(
     for step in range(n_steps):
         task = adding_problem(batch_size, T, rng)
         loss, grads = adding_loss_and_grads(layer, readout, task, output)
-        with np.errstate(
-            over="ignore"
-        ):  # a huge gradient's squared norm may overflow
+        # a huge gradient's squared norm may overflow
+        with np.errstate(over="ignore"):
             norm = global_norm(grads) if grads is not None else np.nan
         if not np.isfinite(norm):
             diverged_at = step  # no finite gradient to follow: the run is over
@@ -313,9 +312,8 @@ def train_adding(
             clip_grad_norm(grads, threshold)  # shorter, same direction
         elif clip == "value":
             raw = {name: g.copy() for name, g in grads.items()}
-            clip_grad_value(
-                grads, threshold
-            )  # each entry cut to [-threshold, threshold]
+            # each entry cut to [-threshold, threshold]
+            clip_grad_value(grads, threshold)
             cosine = gradient_cosine(raw, grads)  # 1 if the direction was kept
         optimizer.step(grads)
         losses.append(loss)

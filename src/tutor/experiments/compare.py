@@ -345,9 +345,8 @@ def train_until_success(
     for round_ in range(1, max_rounds + 1):
         start = time.perf_counter()
         made = update()
-        seconds += (
-            time.perf_counter() - start
-        )  # only training is timed, not scoring
+        # only training is timed, not scoring
+        seconds += time.perf_counter() - start
         updates += 1 if made is None else made
         if round_ % eval_every == 0 or round_ == max_rounds:
             curve.append((updates, score()))
