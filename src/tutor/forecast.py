@@ -254,12 +254,12 @@ def seasonal_naive_forecast(
 
 
 class ARModel(NamedTuple):
-    """A linear autoregression ``y_t = c + a_1 y_{t-1} + ... + a_p y_{t-p} + noise``.
+    """A linear autoregression ``y_t = a_0 + a_1 y_{t-1} + ... + a_p y_{t-p} + noise``.
 
     Attributes:
         coef: ``(p,)``, the coefficients ``a_1 .. a_p`` (``coef[0]`` multiplies the most
             recent value).
-        intercept: c.
+        intercept: the constant ``a_0``.
     """
 
     coef: np.ndarray
@@ -299,9 +299,9 @@ def fit_ar(series: object, order: int) -> ARModel:
     """Fit a linear autoregression of order p by least squares.
 
     Each value from step p on is one equation
-    ``y_t = c + a_1 y_{t-1} + ... + a_p y_{t-p}``; ``numpy.linalg.lstsq`` finds
-    the c and a that minimise the sum of the squared errors of all N - p
-    equations.
+    ``y_t = a_0 + a_1 y_{t-1} + ... + a_p y_{t-p}``; ``numpy.linalg.lstsq``
+    finds the ``a_0, ..., a_p`` that minimise the sum of the squared errors of
+    all N - p equations.
 
     Args:
         series: ``(N,)`` the training values; N must exceed 2 p so that there
