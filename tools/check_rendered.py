@@ -162,8 +162,12 @@ def problems_on_page(chromium: str, page: Path) -> list[str]:
     return problems
 
 
+REDIRECT = re.compile(r"<meta[^>]+http-equiv=[\"']?refresh", re.IGNORECASE)
+
+
 def pages_of(build: Path) -> list[Path]:
-    """The book's own HTML pages (not Sphinx's search, index and module pages)."""
+    """The book's own HTML pages (not Sphinx's search, index and module pages,
+    nor a page that only redirects the browser to another)."""
     skipped = {"search.html", "genindex.html", "py-modindex.html"}
     return sorted(
         p
@@ -171,6 +175,7 @@ def pages_of(build: Path) -> list[Path]:
         if p.name not in skipped
         and not p.name.startswith(".")
         and not any(part.startswith("_") for part in p.relative_to(build).parts[:-1])
+        and not REDIRECT.search(p.read_text(encoding="utf-8", errors="replace")[:2000])
     )
 
 

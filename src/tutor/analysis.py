@@ -125,7 +125,8 @@ def spectral_radius(matrix: np.ndarray) -> float:
         ValueError: ``matrix`` is not a square floating matrix, or holds NaN or infinity.
 
     Example:
-        >>> spectral_radius(np.array([[0.0, 2.0], [0.0, 0.5]]))  # triangular: eigenvalues 0, 0.5
+        >>> # A triangular matrix: its eigenvalues are 0 and 0.5.
+        >>> spectral_radius(np.array([[0.0, 2.0], [0.0, 0.5]]))
         0.5
     """
     matrix = _check_matrix("matrix", matrix, square=True)

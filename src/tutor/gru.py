@@ -5,10 +5,10 @@ The chapter "Gated recurrent units" derives one step of the GRU (Cho et al.
 the input ``x_t`` and the previous hidden state ``h_{t-1}``, each with its own
 rows of the weights::
 
-    r_t = sigmoid(x_t W_ir^T + b_ir + h_{t-1} W_hr^T + b_hr)         reset gate
-    z_t = sigmoid(x_t W_iz^T + b_iz + h_{t-1} W_hz^T + b_hz)         update gate
-    n_t = tanh(x_t W_in^T + b_in + r_t * (h_{t-1} W_hn^T + b_hn))    new (candidate) state
-    h_t = (1 - z_t) * n_t + z_t * h_{t-1}                            hidden state (the output)
+    r_t = sigmoid(x_t W_ir^T + b_ir + h_{t-1} W_hr^T + b_hr)       # reset gate
+    z_t = sigmoid(x_t W_iz^T + b_iz + h_{t-1} W_hz^T + b_hz)       # update gate
+    n_t = tanh(x_t W_in^T + b_in + r_t * (h_{t-1} W_hn^T + b_hn))  # candidate
+    h_t = (1 - z_t) * n_t + z_t * h_{t-1}                 # hidden state, output
 
 (``*`` is the element-wise product). The reset gate multiplies the recurrent
 part of the candidate *after* its bias ``b_hn`` has been added, so ``b_in``

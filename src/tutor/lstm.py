@@ -6,12 +6,12 @@ Gers, Schmidhuber and Cummins 2000). Four gates are computed from the input
 ``x_t`` and the previous hidden state ``h_{t-1}``, each with its own rows of
 the weights::
 
-    i_t = sigmoid(x_t W_ii^T + h_{t-1} W_hi^T + b_i)     input gate
-    f_t = sigmoid(x_t W_if^T + h_{t-1} W_hf^T + b_f)     forget gate
-    g_t = tanh(x_t W_ig^T + h_{t-1} W_hg^T + b_g)        cell candidate
-    o_t = sigmoid(x_t W_io^T + h_{t-1} W_ho^T + b_o)     output gate
-    c_t = f_t * c_{t-1} + i_t * g_t                      cell state
-    h_t = o_t * tanh(c_t)                                hidden state (the output)
+    i_t = sigmoid(x_t W_ii^T + h_{t-1} W_hi^T + b_i)  # input gate
+    f_t = sigmoid(x_t W_if^T + h_{t-1} W_hf^T + b_f)  # forget gate
+    g_t = tanh(x_t W_ig^T + h_{t-1} W_hg^T + b_g)     # cell candidate
+    o_t = sigmoid(x_t W_io^T + h_{t-1} W_ho^T + b_o)  # output gate
+    c_t = f_t * c_{t-1} + i_t * g_t                   # cell state
+    h_t = o_t * tanh(c_t)                             # hidden state, output
 
 (``*`` is the element-wise product). :func:`lstm_step_forward` and
 :func:`lstm_step_backward` are these equations and their chain rule, line by

@@ -111,7 +111,8 @@ class Seq2Seq:
 
     Example:
         >>> model = Seq2Seq(5, 5, 8, rng=0)
-        >>> src = np.array([[0, 1], [2, 3], [4, 0]])  # S = 3 positions, B = 2 sequences
+        >>> # S = 3 positions, B = 2 sequences:
+        >>> src = np.array([[0, 1], [2, 3], [4, 0]])
         >>> loss, grads = model.loss_and_grads(src, src)
         >>> ids, weights = model.predict(src, max_len=3)
         >>> ids.shape, weights.shape, np.allclose(weights.sum(axis=1), 1.0)
