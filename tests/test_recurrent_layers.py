@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from tutor.gradcheck import gradcheck
 from tutor.gru import GRU
+from tutor.io import load_model, save_model
 from tutor.lstm import LSTM
 from tutor.rnn import RNN
 
@@ -147,7 +148,7 @@ def test_outputs_are_read_only_and_inputs_untouched(name):
 @pytest.mark.parametrize("cls", [RNN, LSTM, GRU])
 def test_backward_before_forward(cls):
     name = cls.__name__
-    with pytest.raises(RuntimeError, match=rf"{name}.backward was called before {name}.forward"):
+    with pytest.raises(RuntimeError, match=rf"{name}\.backward.*before.*{name}\.forward"):
         cls(3, 4, rng=0).backward(np.zeros((5, 2, 4)))
 
 
@@ -182,17 +183,17 @@ def test_one_hot_ids_give_the_result_of_one_hot_vectors(name):
 def test_one_hot_ids_are_checked(name):
     layer = LAYERS[name](4, 3)
     ids = np.zeros((5, 2), dtype=np.int64)
-    with pytest.raises(ValueError, match=r"integer ids"):
+    with pytest.raises(ValueError, match=r"x.*integer.*float64"):
         layer.forward(ids.astype(np.float64), one_hot=True)
-    with pytest.raises(ValueError, match=r"shape \(T, B\)"):
+    with pytest.raises(ValueError, match=r"x.*\(T, B\).*\(5, 2, 1\)"):
         layer.forward(ids[:, :, None], one_hot=True)
-    with pytest.raises(ValueError, match=r"ids in 0\.\.3"):
+    with pytest.raises(ValueError, match=r"x.*0\.\.3.*from 4 to 4"):
         layer.forward(ids + 4, one_hot=True)
-    with pytest.raises(ValueError, match=r"ids in 0\.\.3"):
+    with pytest.raises(ValueError, match=r"x.*0\.\.3.*from -1 to -1"):
         layer.forward(ids - 1, one_hot=True)
-    with pytest.raises(ValueError, match=r"at least one time step"):
+    with pytest.raises(ValueError, match=r"x.*at least one time step.*\(0, 2\)"):
         layer.forward(ids[:0], one_hot=True)
-    with pytest.raises(ValueError, match=r"x must hold floating-point numbers"):
+    with pytest.raises(ValueError, match=r"x.*floating-point.*int64"):
         layer.forward(ids)  # ids without one_hot=True are an error, as before
 
 
@@ -240,29 +241,21 @@ def test_backward_twice_gives_the_same_result_and_overwrites_grads(name):
 @pytest.mark.parametrize(
     ("x", "match"),
     [
+        (np.zeros((5, 3)), r"x.*\(T, B, D\).*\(5, 3\).*x\[:, None, :\]"),
+        # The time-major hint says how to pass batch-first data.
         (
-            np.zeros((5, 3)),
-            r"x must have 3 axes \(shape \(T, B, D\)\); got 2 axes with shape "
-            r"\(5, 3\)\. .*pass x\[:, None, :\]",
+            np.zeros((2, 5, 3, 1)),
+            r"x.*\(T, B, D\).*\(2, 5, 3, 1\).*batch_first=True.*x\.transpose\(1, 0, 2\)",
         ),
-        (np.zeros((2, 5, 3, 1)), r"x must have 3 axes .*x\.transpose\(1, 0, 2\)"),
-        (
-            np.zeros((5, 2, 4)),
-            r"x must have shape \(T, B, D\) = \(\?, \?, 3\); got shape "
-            r"\(5, 2, 4\)\. The last axis holds the D = 3 input features",
-        ),
-        (np.zeros((5, 3, 2)), r"got shape \(5, 3, 2\).*is it transposed\?"),
-        (
-            np.zeros((5, 2, 3), dtype=np.float32),
-            r"x must have dtype float64 \(the layer's dtype"
-            r"\); got float32. Convert it with x\.astype",
-        ),
-        (np.zeros((5, 2, 3), dtype=np.int64), r"x must hold floating-point numbers"),
-        (np.zeros((0, 2, 3)), r"x must hold at least one time step and one sequence"),
-        (np.full((5, 2, 3), np.nan), r"x holds a non-finite value \(nan\) at index \(0, 0, 0\)"),
+        (np.zeros((5, 2, 4)), r"x.*\(T, B, D\) = \(\?, \?, 3\).*\(5, 2, 4\).*D = 3"),
+        (np.zeros((5, 3, 2)), r"x.*\(5, 3, 2\).*transposed"),
+        (np.zeros((5, 2, 3), dtype=np.float32), r"x.*float64.*float32.*x\.astype"),
+        (np.zeros((5, 2, 3), dtype=np.int64), r"x.*floating-point.*int64"),
+        (np.zeros((0, 2, 3)), r"x.*at least one time step.*\(0, 2, 3\)"),
+        (np.full((5, 2, 3), np.nan), r"x.*non-finite.*nan.*\(0, 0, 0\)"),
         (
             np.where(np.arange(30).reshape(5, 2, 3) == 7, np.inf, 0.0),
-            r"x holds a non-finite value \(inf\) at index \(1, 0, 1\)",
+            r"x.*non-finite.*inf.*\(1, 0, 1\)",
         ),
     ],
 )
@@ -277,18 +270,10 @@ def test_bad_inputs(cls, x, match):
 @pytest.mark.parametrize(
     ("state", "match"),
     [
-        (
-            np.zeros((1, 2, 4)),
-            r"state must have shape \(B, H\) = \(2, 4\); got shape \(1, 2, 4\)"
-            r"\. PyTorch's h0 has a leading num_layers axis; pass state\[0\]",
-        ),
-        (
-            np.zeros((3, 4)),
-            r"state must have shape \(B, H\) = \(2, 4\); got shape \(3, 4\)\. "
-            r"state holds one hidden state of size H = 4 for each of the B = 2",
-        ),
-        (np.zeros((2, 4), dtype=np.float32), r"state must have dtype float64"),
-        (np.full((2, 4), np.inf), r"state holds a non-finite value"),
+        (np.zeros((1, 2, 4)), r"state.*\(B, H\) = \(2, 4\).*\(1, 2, 4\).*state\[0\]"),
+        (np.zeros((3, 4)), r"state.*\(B, H\) = \(2, 4\).*\(3, 4\)"),
+        (np.zeros((2, 4), dtype=np.float32), r"state.*float64.*float32"),
+        (np.full((2, 4), np.inf), r"state.*non-finite.*inf"),
     ],
 )
 def test_bad_state(cls, state, match):
@@ -300,19 +285,100 @@ def test_bad_state(cls, state, match):
 def test_bad_gradients(cls):
     layer = cls(3, 4, rng=0)
     layer.forward(np.zeros((5, 2, 3)))
-    with pytest.raises(
-        ValueError,
-        match=r"dout must have shape \(T, B, H\) = \(5, 2, 4\); got "
-        r"shape \(5, 2, 3\)\. It must have the shape of the out",
-    ):
+    with pytest.raises(ValueError, match=r"dout.*\(T, B, H\) = \(5, 2, 4\).*\(5, 2, 3\)"):
         layer.backward(np.zeros((5, 2, 3)))
-    with pytest.raises(
-        ValueError, match=r"dstate must have shape \(B, H\) = \(2, 4\); got shape \(4,\)"
-    ):
+    with pytest.raises(ValueError, match=r"dstate.*\(B, H\) = \(2, 4\).*\(4,\)"):
         layer.backward(np.zeros((5, 2, 4)), np.zeros(4))
-    with pytest.raises(ValueError, match=r"dout must have dtype float64"):
+    with pytest.raises(ValueError, match=r"dout.*float64.*float32"):
         layer.backward(np.zeros((5, 2, 4), dtype=np.float32))
-    with pytest.raises(ValueError, match=r"dout holds a non-finite value \(nan\)"):
+    with pytest.raises(ValueError, match=r"dout.*non-finite.*nan"):
         layer.backward(np.full((5, 2, 4), np.nan))
-    with pytest.raises(ValueError, match=r"dstate holds a non-finite value \(inf\)"):
+    with pytest.raises(ValueError, match=r"dstate.*non-finite.*inf"):
         layer.backward(None, np.full((2, 4), np.inf))
+
+
+@pytest.mark.parametrize("name", sorted(LAYERS))
+@pytest.mark.parametrize("one_hot", [False, True], ids=["vectors", "ids"])
+def test_batch_first_gives_the_transposed_results(name, one_hot):
+    # batch_first=True is the same computation on transposed inputs: outputs, dout and
+    # dx are (B, T, ...) and exactly the transposes; states and parameter gradients equal.
+    rng = np.random.default_rng(4)
+    T, B, D, H = 6, 3, 4, 5
+    time_major, batch_first = LAYERS[name](D, H), LAYERS[name](D, H, batch_first=True)
+    x = rng.integers(0, D, size=(T, B)) if one_hot else rng.normal(size=(T, B, D))
+    state, dstate = random_state(time_major, rng, B, H), random_state(time_major, rng, B, H)
+    dout = rng.normal(size=(T, B, H))
+
+    out, last = time_major.forward(x, state, one_hot=one_hot)
+    dx, dstart = time_major.backward(dout, dstate)
+    out_bf, last_bf = batch_first.forward(x.swapaxes(0, 1), state, one_hot=one_hot)
+    dx_bf, dstart_bf = batch_first.backward(dout.swapaxes(0, 1), dstate)
+
+    assert out_bf.shape == (B, T, H)
+    np.testing.assert_array_equal(out_bf, out.swapaxes(0, 1))
+    for ours, ref in zip(arrays_of(last_bf), arrays_of(last), strict=True):
+        assert ours.shape == (B, H)
+        np.testing.assert_array_equal(ours, ref)
+    for ours, ref in zip(arrays_of(dstart_bf), arrays_of(dstart), strict=True):
+        np.testing.assert_array_equal(ours, ref)
+    if one_hot:
+        assert dx is None and dx_bf is None
+    else:
+        assert dx_bf.shape == (B, T, D)
+        np.testing.assert_array_equal(dx_bf, dx.swapaxes(0, 1))
+    assert set(batch_first.grads) == NAMES
+    for key, g in batch_first.grads.items():
+        np.testing.assert_array_equal(g, time_major.grads[key], err_msg=key)
+    with pytest.raises(ValueError, match="read-only"):
+        out_bf[0] = 0.0
+
+
+@pytest.mark.parametrize("cls", [RNN, LSTM, GRU])
+def test_batch_first_is_a_bool_and_shows_in_repr(cls):
+    assert cls(3, 4, rng=0).batch_first is False
+    assert "batch_first" not in repr(cls(3, 4, rng=0))
+    layer = cls(3, 4, rng=0, batch_first=True)
+    assert layer.batch_first is True
+    assert repr(layer).endswith(", batch_first=True)")
+    with pytest.raises(ValueError, match=r"batch_first.*True or False.*'yes'"):
+        cls(3, 4, rng=0, batch_first="yes")
+
+
+# With batch_first=True the messages name the (B, T, ...) layout the layer expects.
+@pytest.mark.parametrize("cls", [RNN, LSTM, GRU])
+@pytest.mark.parametrize(
+    ("x", "match"),
+    [
+        (np.zeros((5, 3)), r"x.*\(B, T, D\).*\(5, 3\).*x\[None\]"),
+        (np.zeros((2, 5, 3, 1)), r"x.*\(B, T, D\).*\(2, 5, 3, 1\).*batch_first=False"),
+        (np.zeros((2, 5, 4)), r"x.*\(B, T, D\) = \(\?, \?, 3\).*\(2, 5, 4\)"),
+        (np.zeros((2, 0, 3)), r"x.*at least one time step.*T = 0, B = 2"),
+        (
+            np.where(np.arange(30).reshape(2, 5, 3) == 7, np.inf, 0.0),
+            r"x.*non-finite.*\(0, 2, 1\)",  # the index in the layout given
+        ),
+    ],
+)
+def test_bad_inputs_batch_first(cls, x, match):
+    with pytest.raises(ValueError, match=match):
+        cls(3, 4, rng=0, batch_first=True).forward(x)
+
+
+@pytest.mark.parametrize("cls", [RNN, LSTM, GRU])
+def test_bad_gradients_and_ids_batch_first(cls):
+    layer = cls(3, 4, rng=0, batch_first=True)
+    layer.forward(np.zeros((2, 5, 3)))  # B = 2 sequences of T = 5 steps
+    with pytest.raises(ValueError, match=r"dout.*\(B, T, H\) = \(2, 5, 4\).*\(5, 2, 4\)"):
+        layer.backward(np.zeros((5, 2, 4)))  # time-major dout for a batch-first layer
+    with pytest.raises(ValueError, match=r"x.*\(B, T\).*\(2, 5, 1\).*x\[None, :\]"):
+        layer.forward(np.zeros((2, 5, 1), dtype=np.int64), one_hot=True)
+
+
+@pytest.mark.parametrize("cls", [RNN, LSTM, GRU])
+def test_batch_first_is_saved_and_loaded(cls, tmp_path):
+    layer = cls(3, 4, rng=0, batch_first=True)
+    save_model(tmp_path / "layer.npz", layer)
+    loaded = load_model(tmp_path / "layer.npz")
+    assert loaded.batch_first is True
+    x = np.random.default_rng(0).normal(size=(2, 5, 3))  # B = 2, T = 5
+    np.testing.assert_array_equal(loaded.forward(x)[0], layer.forward(x)[0])

@@ -12,6 +12,12 @@ The layers also take one-hot inputs given by their ids (``forward(ids, one_hot=T
 the one-hot vector of id k picks out column k of ``weight_ih``, so the input product
 becomes a lookup and nothing of size ``(T, B, D)`` has to be built or multiplied
 (:func:`check_id_input`, :func:`one_hot_rows`).
+
+Built with ``batch_first=True``, as in PyTorch, a layer takes ``(B, T, D)`` inputs and
+gives ``(B, T, H)`` outputs instead (states stay ``(B, H)``). The layers compute
+time-major all the same: :func:`check_layer_input` and :func:`check_dout` check the
+arrays in the layout the reader gave and return them time-major, and the layers
+transpose their outputs and input gradients back. Nothing else differs.
 """
 
 from __future__ import annotations
@@ -28,12 +34,16 @@ from tutor._checks import (
 
 __all__ = [
     "TIME_MAJOR_HINT",
+    "LAYER_LAYOUT_HINT",
+    "BATCH_FIRST_HINT",
     "check_sizes",
+    "check_bool",
     "check_dtype",
     "init_uniform",
     "init_params",
     "check_params",
     "check_sequence_input",
+    "check_layer_input",
     "check_state",
     "check_dout",
     "require_cache",
@@ -45,6 +55,17 @@ __all__ = [
 TIME_MAJOR_HINT = (
     "Inputs are time-major, (T, B, D) = (time steps, sequences, features); batch-first "
     "data of shape (B, T, D) becomes time-major with x.transpose(1, 0, 2)."
+)
+# The same for the layers, which can take batch-first data themselves.
+LAYER_LAYOUT_HINT = (
+    "Inputs are time-major, (T, B, D) = (time steps, sequences, features); for "
+    "batch-first data of shape (B, T, D), build the layer with batch_first=True "
+    "(or pass x.transpose(1, 0, 2))."
+)
+BATCH_FIRST_HINT = (
+    "The layer was built with batch_first=True, so inputs are (B, T, D) = "
+    "(sequences, time steps, features); for time-major data of shape (T, B, D), "
+    "build it with batch_first=False (the default)."
 )
 
 
@@ -60,6 +81,13 @@ def check_sizes(input_size: int, hidden_size: int) -> None:
             or value < 1
         ):
             raise ValueError(f"{name} must be a positive int; got {value!r}.")
+
+
+def check_bool(name: str, value: object) -> bool:
+    """Return ``value`` as a ``bool``, or raise ``ValueError`` unless it is one."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be True or False; got {value!r}.")
+    return bool(value)
 
 
 def check_dtype(dtype: object) -> np.dtype:
@@ -156,18 +184,25 @@ def check_params(
 
 
 def check_sequence_input(
-    x: object, input_size: int, dtype: np.dtype, name: str = "x"
+    x: object,
+    input_size: int,
+    dtype: np.dtype,
+    name: str = "x",
+    *,
+    batch_first: bool = False,
 ) -> np.ndarray:
     """Return ``x`` as an array after checking that it is a ``(T, B, D)`` batch of sequences.
 
-    Nothing is reshaped: a missing batch axis or batch-first data is an error
-    whose message says how to fix it.
+    Nothing is reshaped: a missing batch axis or data in the other layout is an
+    error whose message says how to fix it.
 
     Args:
         x: the input, expected ``(T, B, D)`` with ``D == input_size``.
         input_size: D.
         dtype: the layer's dtype; ``x`` must have exactly this dtype.
         name: the argument's name for the messages.
+        batch_first: expect ``(B, T, D)`` instead (the array is still returned as
+            given, not transposed).
 
     Returns:
         ``x`` as a NumPy array (the same object when it already is one).
@@ -176,35 +211,63 @@ def check_sequence_input(
         ValueError: wrong dtype, number of axes, feature size, an empty axis, NaN or infinity.
     """
     x = check_float_array(name, x, dtype)
+    if batch_first:
+        labels, layout = "(B, T, D)", BATCH_FIRST_HINT
+        one, single = f"{name}[None]", f"(1, T, 1) with {name}[None, :, None]"
+    else:
+        labels, layout = "(T, B, D)", LAYER_LAYOUT_HINT
+        one, single = (
+            f"{name}[:, None, :]",
+            f"(T, 1, 1) with {name}[:, None, None]",
+        )
     if x.ndim == 2:
         hint = (
             f"A single sequence of shape (T, D) needs a batch axis of size one: pass "
-            f"{name}[:, None, :]. {TIME_MAJOR_HINT}"
+            f"{one}. {layout}"
         )
     elif x.ndim == 1 and input_size == 1:
-        hint = f"A single sequence of T numbers becomes (T, 1, 1) with {name}[:, None, None]."
+        hint = f"A single sequence of T numbers becomes {single}."
     else:
-        hint = TIME_MAJOR_HINT
-    check_ndim(name, x, 3, "(T, B, D)", hint)
+        hint = layout
+    check_ndim(name, x, 3, labels, hint)
     if x.shape[2] != input_size:
         hint = f"The last axis holds the D = {input_size} input features of each step. "
         if input_size in x.shape[:2]:
             hint += (
                 "Your array has that size on another axis: is it transposed? "
             )
-        check_shape(
-            name,
-            x,
-            (None, None, input_size),
-            "(T, B, D)",
-            hint + TIME_MAJOR_HINT,
-        )
-    if x.shape[0] == 0 or x.shape[1] == 0:
+        check_shape(name, x, (None, None, input_size), labels, hint + layout)
+    T, B = (x.shape[1], x.shape[0]) if batch_first else x.shape[:2]
+    if T == 0 or B == 0:
         raise ValueError(
             f"{name} must hold at least one time step and one sequence; got shape {x.shape} "
-            f"(T = {x.shape[0]}, B = {x.shape[1]})."
+            f"(T = {T}, B = {B})."
         )
     check_finite(name, x)
+    return x
+
+
+def check_layer_input(layer, x: object, one_hot: bool) -> np.ndarray:
+    """Check the input ``x`` of ``layer.forward`` in the layer's layout; return it time-major.
+
+    Args:
+        layer: the RNN, LSTM or GRU; its ``input_size``, ``dtype`` and
+            ``batch_first`` say what ``x`` must be.
+        x: ``(T, B, D)`` floats, or ``(T, B)`` integer ids with ``one_hot=True``;
+            ``(B, T, D)`` or ``(B, T)`` if the layer is ``batch_first``.
+        one_hot: ``x`` holds ids, checked by :func:`check_id_input`.
+
+    Returns:
+        ``x`` time-major: the array itself for ``batch_first=False``, else a transposed,
+        contiguous copy (made once, here, so the layer's matrix products need none).
+    """
+    D, batch_first = layer.input_size, layer.batch_first
+    if one_hot:
+        x = check_id_input(x, D, batch_first=batch_first)
+    else:
+        x = check_sequence_input(x, D, layer.dtype, batch_first=batch_first)
+    if batch_first:
+        x = np.ascontiguousarray(x.swapaxes(0, 1))
     return x
 
 
@@ -251,21 +314,28 @@ def check_dout(
     hidden_size: int,
     dtype: np.dtype,
     name: str = "dout",
+    *,
+    batch_first: bool = False,
 ) -> np.ndarray:
-    """Return the gradient of the loss with respect to the outputs, ``(T, B, H)``.
+    """Return the gradient of the loss with respect to the outputs, time-major ``(T, B, H)``.
 
     ``None`` means zeros: the loss does not depend on the outputs directly,
-    only on the last state (then pass its gradient as ``dstate``).
+    only on the last state (then pass its gradient as ``dstate``). With
+    ``batch_first=True`` the gradient must be ``(B, T, H)``, like the outputs,
+    and is returned as a time-major view.
     """
     if dout is None:
         return np.zeros((steps, batch_size, hidden_size), dtype=dtype)
     dout = check_float_array(name, dout, dtype)
-    expected = (steps, batch_size, hidden_size)
+    if batch_first:
+        expected, labels = (batch_size, steps, hidden_size), "(B, T, H)"
+    else:
+        expected, labels = (steps, batch_size, hidden_size), "(T, B, H)"
     if dout.shape != expected:
         hint = f"It must have the shape of the output of the last forward, {expected}."
-        check_shape(name, dout, expected, "(T, B, H)", hint)
+        check_shape(name, dout, expected, labels, hint)
     check_finite(name, dout)
-    return dout
+    return dout.swapaxes(0, 1) if batch_first else dout
 
 
 def require_cache(cache: object, layer: str) -> None:
@@ -311,7 +381,9 @@ def check_step_weights(
     return weight_ih, weight_hh, hidden_size, input_size
 
 
-def check_id_input(x: object, input_size: int, name: str = "x") -> np.ndarray:
+def check_id_input(
+    x: object, input_size: int, name: str = "x", *, batch_first: bool = False
+) -> np.ndarray:
     """Return ``x`` as ``(T, B)`` integer ids after checking them, for ``one_hot=True``.
 
     Id k stands for the one-hot vector of size D = ``input_size`` with a 1 at index k,
@@ -323,9 +395,10 @@ def check_id_input(x: object, input_size: int, name: str = "x") -> np.ndarray:
         x: the ids, expected ``(T, B)``, of an integer dtype.
         input_size: D, the size of the one-hot vectors.
         name: the argument's name for the messages.
+        batch_first: expect ``(B, T)`` instead (returned as given, not transposed).
 
     Returns:
-        ``x`` as a NumPy integer array of shape ``(T, B)``.
+        ``x`` as a NumPy integer array of shape ``(T, B)`` (``(B, T)`` if batch-first).
 
     Raises:
         ValueError: not integers, not two axes, an empty axis, or an id outside ``0..D-1``.
@@ -337,10 +410,14 @@ def check_id_input(x: object, input_size: int, name: str = "x") -> np.ndarray:
             f"Pass one_hot=False (the default) for a (T, B, D) float input."
         )
     if ids.ndim != 2:
+        if batch_first:
+            labels, single = "(B, T)", f"(1, T) with {name}[None, :]"
+        else:
+            labels, single = "(T, B)", f"(T, 1) with {name}[:, None]"
         raise ValueError(
-            f"with one_hot=True, {name} must have shape (T, B), one id per step and "
-            f"sequence; got shape {ids.shape}. A single sequence of T ids becomes (T, 1) "
-            f"with {name}[:, None]."
+            f"with one_hot=True, {name} must have shape {labels}, one id per step and "
+            f"sequence; got shape {ids.shape}. A single sequence of T ids becomes "
+            f"{single}."
         )
     if ids.shape[0] == 0 or ids.shape[1] == 0:
         raise ValueError(

@@ -217,8 +217,8 @@ class GRU:
     computes the reset gate r, the update gate z, the candidate n and the hidden state
     ``h_t = (1 - z_t) * n_t + z_t * h_{t-1}``, as in :func:`gru_step_forward`; the
     output is the sequence h_1..h_T. This is ``torch.nn.GRU(input_size, hidden_size)``
-    with one layer and time-major inputs, with the same parameter names, shapes, gate
-    order, formula and initialisation.
+    with one layer, with the same parameter names, shapes, gate order, formula and
+    initialisation.
 
     Args:
         input_size: D, the number of input features per time step.
@@ -234,6 +234,9 @@ class GRU:
             small GRUs with ``update_bias=3`` learned the task and the same GRUs with 0
             stayed at chance. It is a starting point, not a guarantee: the best value
             depends on the task and is tuned like any other setting.
+        batch_first: ``False`` (default) for time-major inputs and outputs,
+            ``(T, B, D)`` and ``(T, B, H)``; ``True`` for ``(B, T, D)`` and
+            ``(B, T, H)``, as in PyTorch. States are ``(B, H)`` either way.
 
     Attributes:
         params: ``{"weight_ih": (3*H, D), "weight_hh": (3*H, H), "bias_ih": (3*H,),
@@ -259,8 +262,10 @@ class GRU:
         rng: int | np.random.Generator,
         dtype: type | np.dtype = np.float64,
         update_bias: float = 0.0,
+        batch_first: bool = False,
     ) -> None:
         _recurrent.check_sizes(input_size, hidden_size)
+        self.batch_first = _recurrent.check_bool("batch_first", batch_first)
         self.input_size, self.hidden_size = int(input_size), int(hidden_size)
         self.dtype = _recurrent.check_dtype(dtype)
         if (
@@ -295,7 +300,8 @@ class GRU:
     def __repr__(self) -> str:
         return (
             f"GRU(input_size={self.input_size}, hidden_size={self.hidden_size}, "
-            f"update_bias={self.update_bias!r}, dtype=np.{self.dtype.name})"
+            f"update_bias={self.update_bias!r}, dtype=np.{self.dtype.name}"
+            + (", batch_first=True)" if self.batch_first else ")")
         )
 
     def forward(
@@ -310,6 +316,7 @@ class GRU:
         Args:
             x: inputs, ``(T, B, D)``, time-major, in the layer's dtype; with
                 ``one_hot=True``, ``(T, B)`` integer ids in ``0..D-1`` instead.
+                ``(B, T, D)`` and ``(B, T)`` if the layer is ``batch_first``.
             state: the initial hidden state h_0, ``(B, H)``; ``None`` means zeros.
             one_hot: ``True`` when ``x`` holds ids, each standing for the one-hot vector
                 of size D with a 1 at that index (characters, words). The result is the
@@ -318,10 +325,11 @@ class GRU:
                 returns no input gradient (``dx`` is ``None``).
 
         Returns:
-            All hidden states h_1..h_T, ``(T, B, H)``, and the last one, ``(B, H)``,
-            as the pair ``(out, h_T)``. Both are read-only views of what
-            :meth:`backward` needs: copy them before changing them in place. ``x`` itself
-            is kept by reference, so do not change it in place before calling
+            All hidden states h_1..h_T, ``(T, B, H)`` (``(B, T, H)`` if ``batch_first``),
+            and the last one, ``(B, H)``, as the pair ``(out, h_T)``. Both are read-only
+            views of what :meth:`backward` needs: copy them before changing them in
+            place. ``x`` itself is kept by reference (unless ``batch_first`` makes a
+            time-major copy), so do not change it in place before calling
             :meth:`backward`.
 
         Raises:
@@ -331,12 +339,9 @@ class GRU:
         _recurrent.check_params(
             p, self.input_size, self.hidden_size, GATES, self.dtype
         )
-        if one_hot:
-            x = _recurrent.check_id_input(x, self.input_size)
-            (T, B), D = x.shape, self.input_size
-        else:
-            x = _recurrent.check_sequence_input(x, self.input_size, self.dtype)
-            T, B, D = x.shape
+        # x checked in the layer's layout, and from here on time-major
+        x = _recurrent.check_layer_input(self, x, one_hot)
+        (T, B), D = x.shape[:2], self.input_size
         H = self.hidden_size
         h0 = _recurrent.check_state("state", state, B, H, self.dtype)
 
@@ -402,6 +407,8 @@ class GRU:
                 False  # backward reads these; protect them from the caller
             )
         self._cache = (x, gates, hn, states)
+        if self.batch_first:
+            return states[1:].swapaxes(0, 1), states[T]
         return states[1:], states[T]
 
     def backward(
@@ -410,18 +417,19 @@ class GRU:
         """Backpropagate through the sequence of the last :meth:`forward` and fill ``grads``.
 
         Args:
-            dout: the gradient of the loss with respect to ``out``, ``(T, B, H)``;
-                ``None`` means zeros (a loss on the last state only, given by ``dstate``).
+            dout: the gradient of the loss with respect to ``out``, ``(T, B, H)``
+                (``(B, T, H)`` if ``batch_first``); ``None`` means zeros (a loss on the
+                last state only, given by ``dstate``).
             dstate: the gradient with respect to the last state h_T, ``(B, H)``, coming
                 from beyond the sequence (the next chunk in truncated BPTT, or a loss on
                 h_T); ``None`` means zeros. Note that ``out[-1]`` is h_T as well, so a
                 loss on both gets ``dout[-1] + dstate``.
 
         Returns:
-            The gradients with respect to the inputs, ``(T, B, D)`` (``None`` after a
-            forward with ``one_hot=True``: ids have no gradient), and to the initial
-            state, ``(B, H)``, as the pair ``(dx, dh0)``. ``self.grads`` is overwritten
-            in place.
+            The gradients with respect to the inputs, ``(T, B, D)`` or ``(B, T, D)``
+            like ``x`` (``None`` after a forward with ``one_hot=True``: ids have no
+            gradient), and to the initial state, ``(B, H)``, as the pair ``(dx, dh0)``.
+            ``self.grads`` is overwritten in place.
 
         Backward may be called several times after one forward (for example with
         different ``dout``); each call uses the values of the last forward.
@@ -435,7 +443,9 @@ class GRU:
         one_hot = x.ndim == 2  # (T, B) ids from forward(..., one_hot=True)
         (T, B), D = x.shape[:2], self.input_size
         H = self.hidden_size
-        dout = _recurrent.check_dout(dout, T, B, H, self.dtype)
+        dout = _recurrent.check_dout(
+            dout, T, B, H, self.dtype, batch_first=self.batch_first
+        )
         dh_T = _recurrent.check_state("dstate", dstate, B, H, self.dtype)
         p, grads = self.params, self.grads
         # The loop is gru_step_backward, line by line, with every array written in place:
@@ -514,4 +524,7 @@ class GRU:
         )  # back through the input weights, block by block
         dx += dgh_rows[0] @ W_ih[:H]
         dx += dgh_rows[1] @ W_ih[H : 2 * H]
-        return dx.reshape(T, B, D), dh_next
+        dx = dx.reshape(T, B, D)
+        if self.batch_first:
+            dx = dx.swapaxes(0, 1)  # back to (B, T, D), like x
+        return dx, dh_next

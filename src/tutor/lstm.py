@@ -261,8 +261,7 @@ class LSTM:
     computes the gates i, f, g, o, the cell state ``c_t = f_t * c_{t-1} + i_t * g_t`` and
     the hidden state ``h_t = o_t * tanh(c_t)``, as in :func:`lstm_step_forward`; the output
     is the sequence h_1..h_T. This is ``torch.nn.LSTM(input_size, hidden_size)`` with one
-    layer and time-major inputs, with the same parameter names, shapes, gate order and
-    initialisation.
+    layer, with the same parameter names, shapes, gate order and initialisation.
 
     Args:
         input_size: D, the number of input features per time step.
@@ -282,6 +281,9 @@ class LSTM:
             by a large bias: the forget gate's rows of the four parameters are set to zero,
             the forward pass does not use them, and their gradients are exactly zero, so an
             optimiser leaves them at zero. The parameters keep PyTorch's shapes.
+        batch_first: ``False`` (default) for time-major inputs and outputs,
+            ``(T, B, D)`` and ``(T, B, H)``; ``True`` for ``(B, T, D)`` and
+            ``(B, T, H)``, as in PyTorch. States are ``(B, H)`` either way.
 
     Attributes:
         params: ``{"weight_ih": (4*H, D), "weight_hh": (4*H, H), "bias_ih": (4*H,),
@@ -309,14 +311,12 @@ class LSTM:
         dtype: type | np.dtype = np.float64,
         forget_bias: float = 0.0,
         forget_gate: bool = True,
+        batch_first: bool = False,
     ) -> None:
         _recurrent.check_sizes(input_size, hidden_size)
+        self.batch_first = _recurrent.check_bool("batch_first", batch_first)
         self.input_size, self.hidden_size = int(input_size), int(hidden_size)
         self.dtype = _recurrent.check_dtype(dtype)
-        if not isinstance(forget_gate, (bool, np.bool_)):
-            raise ValueError(
-                f"forget_gate must be True or False; got {forget_gate!r}."
-            )
         if (
             isinstance(forget_bias, (bool, np.bool_))
             or not isinstance(
@@ -332,10 +332,8 @@ class LSTM:
                 f"forget_bias={forget_bias!r} has no effect with forget_gate=False: without a "
                 f"forget gate nothing reads that bias. Leave forget_bias at 0."
             )
-        self.forget_gate, self.forget_bias = (
-            bool(forget_gate),
-            float(forget_bias),
-        )
+        self.forget_gate = _recurrent.check_bool("forget_gate", forget_gate)
+        self.forget_bias = float(forget_bias)
         rng = as_rng(rng)
         H = self.hidden_size
         self.params = _recurrent.init_params(
@@ -354,7 +352,8 @@ class LSTM:
         return (
             f"LSTM(input_size={self.input_size}, hidden_size={self.hidden_size}, "
             f"forget_bias={self.forget_bias!r}, forget_gate={self.forget_gate}, "
-            f"dtype=np.{self.dtype.name})"
+            f"dtype=np.{self.dtype.name}"
+            + (", batch_first=True)" if self.batch_first else ")")
         )
 
     def forward(
@@ -369,6 +368,7 @@ class LSTM:
         Args:
             x: inputs, ``(T, B, D)``, time-major, in the layer's dtype; with
                 ``one_hot=True``, ``(T, B)`` integer ids in ``0..D-1`` instead.
+                ``(B, T, D)`` and ``(B, T)`` if the layer is ``batch_first``.
             state: the initial state, the pair ``(h_0, c_0)`` of ``(B, H)`` arrays; ``None``
                 means zeros, and so does ``None`` in place of either array.
             one_hot: ``True`` when ``x`` holds ids, each standing for the one-hot vector
@@ -378,11 +378,12 @@ class LSTM:
                 returns no input gradient (``dx`` is ``None``).
 
         Returns:
-            The pair ``(out, (h_T, c_T))`` of all hidden states h_1..h_T, ``(T, B, H)``, and
-            the last hidden and cell states, ``(B, H)`` each. They are read-only views of what
-            :meth:`backward` needs: copy them before changing them in place. ``x`` itself
-            is kept by reference, so do not change it in place before calling
-            :meth:`backward`.
+            The pair ``(out, (h_T, c_T))`` of all hidden states h_1..h_T, ``(T, B, H)``
+            (``(B, T, H)`` if ``batch_first``), and the last hidden and cell states,
+            ``(B, H)`` each. They are read-only views of what :meth:`backward` needs:
+            copy them before changing them in place. ``x`` itself is kept by reference
+            (unless ``batch_first`` makes a time-major copy), so do not change it in
+            place before calling :meth:`backward`.
 
         Raises:
             ValueError: ``x`` or ``state`` has the wrong shape or dtype, ``state`` is not a
@@ -392,12 +393,9 @@ class LSTM:
         _recurrent.check_params(
             p, self.input_size, self.hidden_size, GATES, self.dtype
         )
-        if one_hot:
-            x = _recurrent.check_id_input(x, self.input_size)
-            (T, B), D = x.shape, self.input_size
-        else:
-            x = _recurrent.check_sequence_input(x, self.input_size, self.dtype)
-            T, B, D = x.shape
+        # x checked in the layer's layout, and from here on time-major
+        x = _recurrent.check_layer_input(self, x, one_hot)
+        (T, B), D = x.shape[:2], self.input_size
         H = self.hidden_size
         h0, c0 = _check_state_pair("state", state, B, H, self.dtype)
 
@@ -469,6 +467,8 @@ class LSTM:
                 False  # backward reads these; protect them from the caller
             )
         self._cache = (x, gates, cells, states)
+        if self.batch_first:
+            return states[1:].swapaxes(0, 1), (states[T], cells[T])
         return states[1:], (states[T], cells[T])
 
     def backward(
@@ -482,8 +482,9 @@ class LSTM:
         different ``dout``); each call uses the values of the last forward.
 
         Args:
-            dout: the gradient of the loss with respect to ``out``, ``(T, B, H)``;
-                ``None`` means zeros (a loss on the last state only, given by ``dstate``).
+            dout: the gradient of the loss with respect to ``out``, ``(T, B, H)``
+                (``(B, T, H)`` if ``batch_first``); ``None`` means zeros (a loss on the
+                last state only, given by ``dstate``).
             dstate: the gradients with respect to the last state, the pair
                 ``(dh_T, dc_T)`` of ``(B, H)`` arrays, coming from beyond the sequence (the
                 next chunk in truncated BPTT, or a loss on the last state); ``None`` means
@@ -492,8 +493,9 @@ class LSTM:
 
         Returns:
             The pair ``(dx, (dh0, dc0))`` of the gradients with respect to the inputs,
-            ``(T, B, D)`` (``None`` after a forward with ``one_hot=True``: ids have no
-            gradient), and to the initial hidden and cell states, ``(B, H)`` each.
+            ``(T, B, D)`` or ``(B, T, D)`` like ``x`` (``None`` after a forward with
+            ``one_hot=True``: ids have no gradient), and to the initial hidden and cell
+            states, ``(B, H)`` each.
             ``self.grads`` is overwritten in place.
 
         Raises:
@@ -506,7 +508,9 @@ class LSTM:
         one_hot = x.ndim == 2  # (T, B) ids from forward(..., one_hot=True)
         (T, B), D = x.shape[:2], self.input_size
         H = self.hidden_size
-        dout = _recurrent.check_dout(dout, T, B, H, self.dtype)
+        dout = _recurrent.check_dout(
+            dout, T, B, H, self.dtype, batch_first=self.batch_first
+        )
         dh_T, dc_T = _check_state_pair("dstate", dstate, B, H, self.dtype)
         p, grads = self.params, self.grads
 
@@ -570,5 +574,9 @@ class LSTM:
         )
         da_rows.sum(axis=0, out=grads["bias_ih"])
         grads["bias_hh"][...] = grads["bias_ih"]
-        dx = None if one_hot else (da_rows @ p["weight_ih"]).reshape(T, B, D)
+        if one_hot:  # ids have no gradient
+            return None, (dh_next, dc_next)
+        dx = (da_rows @ p["weight_ih"]).reshape(T, B, D)
+        if self.batch_first:
+            dx = dx.swapaxes(0, 1)  # back to (B, T, D), like x
         return dx, (dh_next, dc_next)

@@ -153,8 +153,8 @@ class RNN:
     ``h_t = phi(x_t @ weight_ih.T + bias_ih + h_{t-1} @ weight_hh.T + bias_hh)``
     for t = 1..T, starting from the given state h_0 (zeros by default); the
     output is the sequence of hidden states h_1..h_T. This is
-    ``torch.nn.RNN(input_size, hidden_size, nonlinearity)`` with one layer and
-    time-major inputs, with the same parameter names, shapes and initialisation.
+    ``torch.nn.RNN(input_size, hidden_size, nonlinearity)`` with one layer, with
+    the same parameter names, shapes and initialisation.
 
     Args:
         input_size: D, the number of input features per time step.
@@ -163,6 +163,9 @@ class RNN:
         rng: an ``int`` seed or a ``numpy.random.Generator`` for the initial weights.
         dtype: ``np.float64`` (default; needed for gradient checks) or ``np.float32``.
             Inputs, states and gradients must have this dtype; it is kept throughout.
+        batch_first: ``False`` (default) for time-major inputs and outputs,
+            ``(T, B, D)`` and ``(T, B, H)``; ``True`` for ``(B, T, D)`` and
+            ``(B, T, H)``, as in PyTorch. States are ``(B, H)`` either way.
 
     Attributes:
         params: ``{"weight_ih": (H, D), "weight_hh": (H, H), "bias_ih": (H,), "bias_hh": (H,)}``,
@@ -187,8 +190,10 @@ class RNN:
         *,
         rng: int | np.random.Generator,
         dtype: type | np.dtype = np.float64,
+        batch_first: bool = False,
     ) -> None:
         _recurrent.check_sizes(input_size, hidden_size)
+        self.batch_first = _recurrent.check_bool("batch_first", batch_first)
         self.phi, self.dphi = _nonlinearity(nonlinearity)
         self.input_size, self.hidden_size = int(input_size), int(hidden_size)
         self.nonlinearity = nonlinearity
@@ -205,7 +210,8 @@ class RNN:
     def __repr__(self) -> str:
         return (
             f"RNN(input_size={self.input_size}, hidden_size={self.hidden_size}, "
-            f"nonlinearity={self.nonlinearity!r}, dtype=np.{self.dtype.name})"
+            f"nonlinearity={self.nonlinearity!r}, dtype=np.{self.dtype.name}"
+            + (", batch_first=True)" if self.batch_first else ")")
         )
 
     def forward(
@@ -220,6 +226,7 @@ class RNN:
         Args:
             x: inputs, ``(T, B, D)``, time-major, in the layer's dtype; with
                 ``one_hot=True``, ``(T, B)`` integer ids in ``0..D-1`` instead.
+                ``(B, T, D)`` and ``(B, T)`` if the layer is ``batch_first``.
             state: the initial hidden state h_0, ``(B, H)``; ``None`` means zeros.
             one_hot: ``True`` when ``x`` holds ids, each standing for the one-hot vector
                 of size D with a 1 at that index (characters, words). The result is the
@@ -228,10 +235,12 @@ class RNN:
                 returns no input gradient (``dx`` is ``None``).
 
         Returns:
-            The pair ``(out, h_T)``: all hidden states h_1..h_T, ``(T, B, H)``, and the last,
-            ``(B, H)``. Both are read-only views of what :meth:`backward` needs: copy
-            them before changing them in place. ``x`` itself is kept by reference, so
-            do not change it in place before calling :meth:`backward`.
+            The pair ``(out, h_T)``: all hidden states h_1..h_T, ``(T, B, H)``
+            (``(B, T, H)`` if ``batch_first``), and the last, ``(B, H)``. Both are
+            read-only views of what :meth:`backward` needs: copy them before changing
+            them in place. ``x`` itself is kept by reference (unless ``batch_first``
+            makes a time-major copy), so do not change it in place before calling
+            :meth:`backward`.
 
         Raises:
             ValueError: ``x`` or ``state`` has the wrong shape or dtype, or holds NaN or inf.
@@ -240,12 +249,9 @@ class RNN:
         _recurrent.check_params(
             p, self.input_size, self.hidden_size, 1, self.dtype
         )
-        if one_hot:
-            x = _recurrent.check_id_input(x, self.input_size)
-            (T, B), D = x.shape, self.input_size
-        else:
-            x = _recurrent.check_sequence_input(x, self.input_size, self.dtype)
-            T, B, D = x.shape
+        # x checked in the layer's layout, and from here on time-major
+        x = _recurrent.check_layer_input(self, x, one_hot)
+        (T, B), D = x.shape[:2], self.input_size
         H = self.hidden_size
         h0 = _recurrent.check_state("state", state, B, H, self.dtype)
 
@@ -280,6 +286,8 @@ class RNN:
             False  # backward reads these; protect them from the caller
         )
         self._cache = (x, states)
+        if self.batch_first:
+            return states[1:].swapaxes(0, 1), states[T]
         return states[1:], states[T]
 
     def backward(
@@ -289,8 +297,8 @@ class RNN:
 
         Args:
             dout: the gradient of the loss with respect to ``out``,
-                ``(T, B, H)``; ``None`` means zeros (a loss on the last state
-                only, given by ``dstate``).
+                ``(T, B, H)`` (``(B, T, H)`` if ``batch_first``); ``None`` means
+                zeros (a loss on the last state only, given by ``dstate``).
             dstate: the gradient with respect to the last state h_T, ``(B, H)``,
                 coming from beyond the sequence (the next chunk in truncated
                 BPTT, or a loss on h_T); ``None`` means zeros. Note that
@@ -302,9 +310,9 @@ class RNN:
 
         Returns:
             The pair ``(dx, dh0)``: the gradients with respect to the inputs,
-            ``(T, B, D)`` (``None`` after a forward with ``one_hot=True``: ids
-            have no gradient), and the initial state, ``(B, H)``. ``self.grads``
-            is overwritten in place.
+            ``(T, B, D)`` or ``(B, T, D)`` like ``x`` (``None`` after a forward with
+            ``one_hot=True``: ids have no gradient), and the initial state,
+            ``(B, H)``. ``self.grads`` is overwritten in place.
 
         Raises:
             RuntimeError: no forward pass has been run yet.
@@ -316,7 +324,9 @@ class RNN:
         one_hot = x.ndim == 2  # (T, B) ids from forward(..., one_hot=True)
         (T, B), D = x.shape[:2], self.input_size
         H = self.hidden_size
-        dout = _recurrent.check_dout(dout, T, B, H, self.dtype)
+        dout = _recurrent.check_dout(
+            dout, T, B, H, self.dtype, batch_first=self.batch_first
+        )
         dh = _recurrent.check_state("dstate", dstate, B, H, self.dtype)
         p, g = self.params, self.grads
 
@@ -342,5 +352,9 @@ class RNN:
         np.matmul(da_rows.T, states[:-1].reshape(T * B, H), out=g["weight_hh"])
         da_rows.sum(axis=0, out=g["bias_ih"])
         g["bias_hh"][...] = g["bias_ih"]
-        dx = None if one_hot else (da_rows @ p["weight_ih"]).reshape(T, B, D)
+        if one_hot:  # ids have no gradient
+            return None, dh
+        dx = (da_rows @ p["weight_ih"]).reshape(T, B, D)
+        if self.batch_first:
+            dx = dx.swapaxes(0, 1)  # back to (B, T, D), like x
         return dx, dh
