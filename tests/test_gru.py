@@ -144,30 +144,29 @@ def test_step_shape_errors():
     p = step_params(rng, 3, 4)
     w_ih, w_hh, b_ih, b_hh = p["weight_ih"], p["weight_hh"], p["bias_ih"], p["bias_hh"]
     x, h = np.ones((2, 3)), np.ones((2, 4))
-    with pytest.raises(ValueError, match=r"x must have shape \(B, D\) = \(\?, 3\).*x\[None, :\]"):
+    with pytest.raises(ValueError, match=r"x.*\(B, D\) = \(\?, 3\).*x\[None, :\]"):
         gru_step_forward(np.ones(3), np.ones((1, 4)), **p)
-    with pytest.raises(ValueError, match=r"h_prev must have shape \(B, H\) = \(2, 4\)"):
+    with pytest.raises(ValueError, match=r"h_prev.*\(B, H\) = \(2, 4\).*\(1, 4\)"):
         gru_step_forward(x, np.ones((1, 4)), **p)
     with pytest.raises(
         ValueError,
-        match=r"weight_ih must have 3\*H rows, the 3 blocks \(r, z, n\) stacked; got shape "
-        r"\(8, 3\), whose 8 rows do not split into 3 blocks",
+        match=r"weight_ih.*3\*H rows.*\(r, z, n\).*\(8, 3\)",
     ):
         gru_step_forward(x, h, w_ih[:8], w_hh, b_ih, b_hh)
-    with pytest.raises(ValueError, match=r"weight_hh must have shape \(3\*H, H\) = \(12, 4\)"):
+    with pytest.raises(ValueError, match=r"weight_hh.*\(3\*H, H\) = \(12, 4\).*\(4, 12\)"):
         gru_step_forward(x, h, w_ih, w_hh.T, b_ih, b_hh)
-    with pytest.raises(ValueError, match=r"bias_hh must have shape \(3\*H,\) = \(12,\)"):
+    with pytest.raises(ValueError, match=r"bias_hh.*\(3\*H,\) = \(12,\).*\(4,\)"):
         gru_step_forward(x, h, w_ih, w_hh, b_ih, np.ones(4))
-    with pytest.raises(ValueError, match=r"bias_ih must hold floating-point numbers"):
+    with pytest.raises(ValueError, match=r"bias_ih.*floating-point.*int64"):
         gru_step_forward(x, h, w_ih, w_hh, np.ones(12, dtype=int), b_hh)
     _, cache = gru_step_forward(x, h, **p)
-    with pytest.raises(ValueError, match=r"dh must have shape \(B, H\) = \(2, 4\)"):
+    with pytest.raises(ValueError, match=r"dh.*\(B, H\) = \(2, 4\).*\(2, 3\)"):
         gru_step_backward(np.ones((2, 3)), cache, w_ih, w_hh)
-    with pytest.raises(ValueError, match=r"cache must be the dict returned by gru_step_forward"):
+    with pytest.raises(ValueError, match=r"cache.*dict.*gru_step_forward"):
         gru_step_backward(h, (1, 2), w_ih, w_hh)
-    with pytest.raises(ValueError, match=r"cache must have the keys .*missing \['hn'\]"):
+    with pytest.raises(ValueError, match=r"cache.*keys.*missing \['hn'\]"):
         gru_step_backward(h, {k: v for k, v in cache.items() if k != "hn"}, w_ih, w_hh)
-    with pytest.raises(ValueError, match=r"cache\['x'\] must have shape \(B, D\) = \(2, 5\)"):
+    with pytest.raises(ValueError, match=r"cache\['x'\].*\(B, D\) = \(2, 5\).*\(2, 3\)"):
         gru_step_backward(h, cache, np.ones((12, 5)), w_hh)
 
 
@@ -255,23 +254,23 @@ def test_repr():
 def test_bad_construction_and_params():
     with pytest.raises(TypeError, match="rng"):
         GRU(3, 4)
-    with pytest.raises(ValueError, match=r"rng must be an int seed or a numpy.random.Generator"):
+    with pytest.raises(ValueError, match=r"rng.*int seed.*Generator.*NoneType"):
         GRU(3, 4, rng=None)
-    with pytest.raises(ValueError, match=r"hidden_size must be a positive int; got 0"):
+    with pytest.raises(ValueError, match=r"hidden_size.*positive int.*0"):
         GRU(3, 0, rng=0)
-    with pytest.raises(ValueError, match=r"dtype must be np.float64 or np.float32"):
+    with pytest.raises(ValueError, match=r"dtype.*float64.*float32.*float16"):
         GRU(3, 4, rng=0, dtype=np.float16)
-    with pytest.raises(ValueError, match=r"update_bias must be a finite number; got nan"):
+    with pytest.raises(ValueError, match=r"update_bias.*finite.*nan"):
         GRU(3, 4, rng=0, update_bias=float("nan"))
-    with pytest.raises(ValueError, match=r"update_bias must be a finite number; got True"):
+    with pytest.raises(ValueError, match=r"update_bias.*finite.*True"):
         GRU(3, 4, rng=0, update_bias=True)
-    with pytest.raises(ValueError, match=r"update_bias must be a finite number; got '3'"):
+    with pytest.raises(ValueError, match=r"update_bias.*finite.*'3'"):
         GRU(3, 4, rng=0, update_bias="3")
     layer = GRU(3, 4, rng=0)
     layer.params["weight_hh"] = layer.params["weight_hh"].T.copy()  # a transposed copy-in
     with pytest.raises(
         ValueError,
-        match=r"params\['weight_hh'\] must have shape \(3\*H, H\) = \(12, 4\); got shape \(4, 12\)",
+        match=r"params\['weight_hh'\].*\(3\*H, H\) = \(12, 4\).*\(4, 12\)",
     ):
         layer.forward(np.zeros((5, 2, 3)))
 

@@ -141,30 +141,26 @@ def test_step_shape_errors():
     rng = np.random.default_rng(0)
     p = step_params(rng, 3, 4)
     x, h, c = np.ones((2, 3)), np.ones((2, 4)), np.ones((2, 4))
-    with pytest.raises(ValueError, match=r"x must have shape \(B, D\) = \(\?, 3\).*x\[None, :\]"):
+    with pytest.raises(ValueError, match=r"x.*\(B, D\) = \(\?, 3\).*x\[None, :\]"):
         lstm_step_forward(np.ones(3), h[:1], c[:1], **p)
-    with pytest.raises(ValueError, match=r"h_prev must have shape \(B, H\) = \(2, 4\); got"):
+    with pytest.raises(ValueError, match=r"h_prev.*\(B, H\) = \(2, 4\).*\(1, 4\)"):
         lstm_step_forward(x, np.ones((1, 4)), c, **p)
-    with pytest.raises(
-        ValueError, match=r"c_prev must have shape \(B, H\) = \(2, 4\); got shape \(2, 3\)"
-    ):
+    with pytest.raises(ValueError, match=r"c_prev.*\(B, H\) = \(2, 4\).*\(2, 3\)"):
         lstm_step_forward(x, h, np.ones((2, 3)), **p)
-    with pytest.raises(ValueError, match=r"weight_ih must have 4\*H rows.*got shape \(6, 3\)"):
+    with pytest.raises(ValueError, match=r"weight_ih.*4\*H rows.*\(6, 3\)"):
         lstm_step_forward(x, h, c, **{**p, "weight_ih": np.ones((6, 3))})
-    with pytest.raises(
-        ValueError, match=r"weight_hh must have shape \(4\*H, H\) = \(16, 4\); got shape \(4, 16\)"
-    ):
+    with pytest.raises(ValueError, match=r"weight_hh.*\(4\*H, H\) = \(16, 4\).*\(4, 16\)"):
         lstm_step_forward(x, h, c, **{**p, "weight_hh": p["weight_hh"].T})
-    with pytest.raises(ValueError, match=r"bias_hh must have shape \(4\*H,\) = \(16,\)"):
+    with pytest.raises(ValueError, match=r"bias_hh.*\(4\*H,\) = \(16,\).*\(4,\)"):
         lstm_step_forward(x, h, c, **{**p, "bias_hh": np.ones(4)})
     _, _, cache = lstm_step_forward(x, h, c, **p)
-    with pytest.raises(ValueError, match=r"dc must have shape \(B, H\) = \(2, 4\); got"):
+    with pytest.raises(ValueError, match=r"dc.*\(B, H\) = \(2, 4\).*\(4, 2\)"):
         lstm_step_backward(h, np.ones((4, 2)), cache, p["weight_ih"], p["weight_hh"])
-    with pytest.raises(ValueError, match=r"cache must have the keys .*missing \['c'\]"):
+    with pytest.raises(ValueError, match=r"cache.*keys.*missing \['c'\]"):
         lstm_step_backward(
             h, c, {k: v for k, v in cache.items() if k != "c"}, p["weight_ih"], p["weight_hh"]
         )
-    with pytest.raises(ValueError, match=r"cache must be the dict returned by lstm_step_forward"):
+    with pytest.raises(ValueError, match=r"cache.*dict.*lstm_step_forward"):
         lstm_step_backward(h, c, (h, c), p["weight_ih"], p["weight_hh"])
 
 
@@ -336,22 +332,20 @@ def test_repr():
     [
         (
             np.zeros((2, 4)),
-            r"state must be a pair \(h, c\) of \(B, H\) = \(2, 4\) arrays, or None; got an array "
-            r"of shape \(2, 4\)\. An LSTM carries two states",
+            r"state.*pair \(h, c\).*\(B, H\) = \(2, 4\).*array.*\(2, 4\)",
         ),
-        ((np.zeros((2, 4)),) * 3, r"state must be a pair .*; got a tuple of 3 entries"),
-        (3.0, r"state must be a pair .*; got a float"),
+        ((np.zeros((2, 4)),) * 3, r"state.*pair.*tuple of 3"),
+        (3.0, r"state.*pair.*float"),
         (
             (np.zeros((2, 4)), np.zeros((3, 4))),
-            r"state\[1\] must have shape \(B, H\) = \(2, 4\); got shape \(3, 4\)",
+            r"state\[1\].*\(B, H\) = \(2, 4\).*\(3, 4\)",
         ),
         (
             (np.zeros((1, 2, 4)), None),
-            r"state\[0\] must have shape \(B, H\) = \(2, 4\); got shape \(1, 2, 4\)\. "
-            r"PyTorch's h0 has a leading num_layers axis",
+            r"state\[0\].*\(B, H\) = \(2, 4\).*\(1, 2, 4\).*num_layers.*state\[0\]\[0\]",
         ),
-        ((None, np.zeros((2, 4), dtype=np.float32)), r"state\[1\] must have dtype float64"),
-        ((np.full((2, 4), np.nan), None), r"state\[0\] holds a non-finite value \(nan\)"),
+        ((None, np.zeros((2, 4), dtype=np.float32)), r"state\[1\].*float64.*float32"),
+        ((np.full((2, 4), np.nan), None), r"state\[0\].*non-finite.*nan"),
     ],
 )
 def test_bad_state(state, match):
@@ -364,43 +358,41 @@ def test_bad_gradients():
     layer.forward(np.zeros((5, 2, 3)))
     with pytest.raises(
         ValueError,
-        match=r"dout must have shape \(T, B, H\) = \(5, 2, 4\); got shape \(5, 2, 3\)",
+        match=r"dout.*\(T, B, H\) = \(5, 2, 4\).*\(5, 2, 3\)",
     ):
         layer.backward(np.zeros((5, 2, 3)))
-    with pytest.raises(ValueError, match=r"dstate must be a pair \(h, c\) .*got an array"):
+    with pytest.raises(ValueError, match=r"dstate.*pair \(h, c\).*array"):
         layer.backward(np.zeros((5, 2, 4)), np.zeros((2, 4)))
-    with pytest.raises(
-        ValueError, match=r"dstate\[1\] must have shape \(B, H\) = \(2, 4\); got shape \(4,\)"
-    ):
+    with pytest.raises(ValueError, match=r"dstate\[1\].*\(B, H\) = \(2, 4\).*\(4,\)"):
         layer.backward(np.zeros((5, 2, 4)), (None, np.zeros(4)))
-    with pytest.raises(ValueError, match=r"dout must have dtype float64"):
+    with pytest.raises(ValueError, match=r"dout.*float64.*float32"):
         layer.backward(np.zeros((5, 2, 4), dtype=np.float32))
-    with pytest.raises(ValueError, match=r"dout holds a non-finite value \(nan\)"):
+    with pytest.raises(ValueError, match=r"dout.*non-finite.*nan"):
         layer.backward(np.full((5, 2, 4), np.nan))
-    with pytest.raises(ValueError, match=r"dstate\[0\] holds a non-finite value \(inf\)"):
+    with pytest.raises(ValueError, match=r"dstate\[0\].*non-finite.*inf"):
         layer.backward(None, (np.full((2, 4), np.inf), None))
 
 
 def test_bad_construction_and_params():
     with pytest.raises(TypeError, match="rng"):
         LSTM(3, 4)
-    with pytest.raises(ValueError, match=r"rng must be an int seed or a numpy.random.Generator"):
+    with pytest.raises(ValueError, match=r"rng.*int seed.*Generator.*NoneType"):
         LSTM(3, 4, rng=None)
-    with pytest.raises(ValueError, match=r"hidden_size must be a positive int; got 0"):
+    with pytest.raises(ValueError, match=r"hidden_size.*positive int.*0"):
         LSTM(3, 0, rng=0)
-    with pytest.raises(ValueError, match=r"dtype must be np.float64 or np.float32"):
+    with pytest.raises(ValueError, match=r"dtype.*float64.*float32.*float16"):
         LSTM(3, 4, rng=0, dtype=np.float16)
-    with pytest.raises(ValueError, match=r"forget_bias must be a finite number; got nan"):
+    with pytest.raises(ValueError, match=r"forget_bias.*finite.*nan"):
         LSTM(3, 4, rng=0, forget_bias=float("nan"))
-    with pytest.raises(ValueError, match=r"forget_bias=1.0 has no effect with forget_gate=False"):
+    with pytest.raises(ValueError, match=r"forget_bias=1\.0.*forget_gate=False"):
         LSTM(3, 4, rng=0, forget_bias=1.0, forget_gate=False)
-    with pytest.raises(ValueError, match=r"forget_gate must be True or False; got 'no'"):
+    with pytest.raises(ValueError, match=r"forget_gate.*True or False.*'no'"):
         LSTM(3, 4, rng=0, forget_gate="no")
     layer = LSTM(3, 4, rng=0)
     layer.params["weight_hh"] = layer.params["weight_hh"].T.copy()  # a transposed copy-in
     with pytest.raises(
         ValueError,
-        match=r"params\['weight_hh'\] must have shape \(4\*H, H\) = \(16, 4\); got shape \(4, 16\)",
+        match=r"params\['weight_hh'\].*\(4\*H, H\) = \(16, 4\).*\(4, 16\)",
     ):
         layer.forward(np.zeros((5, 2, 3)))
 

@@ -95,11 +95,11 @@ def test_step_backward_gradcheck(nonlinearity, B, D, H, seed):
 def test_step_shape_errors():
     rng = np.random.default_rng(0)
     p = step_params(rng, 3, 4)
-    with pytest.raises(ValueError, match=r"x must have shape \(B, D\) = \(\?, 3\).*x\[None, :\]"):
+    with pytest.raises(ValueError, match=r"x.*\(B, D\) = \(\?, 3\).*x\[None, :\]"):
         rnn_step_forward(np.ones(3), np.ones((1, 4)), **p)
-    with pytest.raises(ValueError, match=r"h_prev must have shape \(B, H\) = \(2, 4\)"):
+    with pytest.raises(ValueError, match=r"h_prev.*\(B, H\) = \(2, 4\).*\(1, 4\)"):
         rnn_step_forward(np.ones((2, 3)), np.ones((1, 4)), **p)
-    with pytest.raises(ValueError, match=r"weight_hh must have shape \(H, H\) = \(4, 4\)"):
+    with pytest.raises(ValueError, match=r"weight_hh.*\(H, H\) = \(4, 4\).*\(4, 3\)"):
         rnn_step_forward(
             np.ones((2, 3)),
             np.ones((2, 4)),
@@ -108,7 +108,7 @@ def test_step_shape_errors():
             p["bias_ih"],
             p["bias_hh"],
         )
-    with pytest.raises(ValueError, match=r"bias_hh must have shape \(H,\) = \(4,\)"):
+    with pytest.raises(ValueError, match=r"bias_hh.*\(H,\) = \(4,\).*\(3,\)"):
         rnn_step_forward(
             np.ones((2, 3)),
             np.ones((2, 4)),
@@ -117,7 +117,7 @@ def test_step_shape_errors():
             p["bias_ih"],
             np.ones(3),
         )
-    with pytest.raises(ValueError, match=r"dh must have shape \(B, H\) = \(2, 4\)"):
+    with pytest.raises(ValueError, match=r"dh.*\(B, H\) = \(2, 4\).*\(2, 3\)"):
         rnn_step_backward(
             np.ones((2, 3)),
             np.ones((2, 3)),
@@ -126,7 +126,7 @@ def test_step_shape_errors():
             p["weight_ih"],
             p["weight_hh"],
         )
-    with pytest.raises(ValueError, match="nonlinearity must be 'tanh' or 'sigmoid'; got 'relu'"):
+    with pytest.raises(ValueError, match="nonlinearity.*'tanh'.*'sigmoid'.*'relu'"):
         rnn_step_forward(np.ones((2, 3)), np.ones((2, 4)), **p, nonlinearity="relu")
 
 
@@ -177,21 +177,21 @@ def test_single_sequence_state_hint():
 def test_bad_construction_and_params():
     with pytest.raises(TypeError, match="rng"):
         RNN(3, 4)
-    with pytest.raises(ValueError, match=r"rng must be an int seed or a numpy.random.Generator"):
+    with pytest.raises(ValueError, match=r"rng.*int seed.*Generator.*NoneType"):
         RNN(3, 4, rng=None)
-    with pytest.raises(ValueError, match=r"hidden_size must be a positive int; got 0"):
+    with pytest.raises(ValueError, match=r"hidden_size.*positive int.*0"):
         RNN(3, 0, rng=0)
-    with pytest.raises(ValueError, match=r"input_size must be a positive int; got 2.5"):
+    with pytest.raises(ValueError, match=r"input_size.*positive int.*2.5"):
         RNN(2.5, 4, rng=0)
-    with pytest.raises(ValueError, match=r"nonlinearity must be 'tanh' or 'sigmoid'"):
+    with pytest.raises(ValueError, match=r"nonlinearity.*'tanh'.*'sigmoid'.*'relu'"):
         RNN(3, 4, "relu", rng=0)
-    with pytest.raises(ValueError, match=r"dtype must be np.float64 or np.float32"):
+    with pytest.raises(ValueError, match=r"dtype.*float64.*float32.*float16"):
         RNN(3, 4, rng=0, dtype=np.float16)
     layer = RNN(3, 4, rng=0)
     layer.params["weight_ih"] = layer.params["weight_ih"].T.copy()  # a transposed copy-in
     with pytest.raises(
         ValueError,
-        match=r"params\['weight_ih'\] must have shape \(H, D\) = "
-        r"\(4, 3\); got shape \(3, 4\)",
+        match=r"params\['weight_ih'\].*\(H, D\) = "
+        r"\(4, 3\).*\(3, 4\)",
     ):
         layer.forward(np.zeros((5, 2, 3)))
