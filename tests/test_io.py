@@ -1,7 +1,11 @@
 """Tests of tutor.io: saving and loading models without pickle, and refusing other files."""
 
+import functools
+import inspect
+import io
 import json
 import pathlib
+import re
 import zipfile
 
 import numpy as np
@@ -208,20 +212,342 @@ def test_header_that_is_not_json_text_is_refused(tmp_path):
         load_model(tmp_path / "b.npz")
 
 
-def test_arrays_that_do_not_fit_the_model_are_refused(tmp_path):
+def without(mapping, key):
+    return {k: v for k, v in mapping.items() if k != key}
+
+
+def with_args(header, **args):
+    return {**header, "args": {**header["args"], **args}}
+
+
+def listed(arrays):
+    """The "arrays" entry of a header for these arrays."""
+    return {k: [list(a.shape), a.dtype.name] for k, a in arrays.items()}
+
+
+def rewrite(header, arrays):
+    """A header and arrays, the header's list of arrays made to agree with them."""
+    return {**header, "arrays": listed(arrays)}, arrays
+
+
+# Each case: (header, arrays) of an RNN(2, 3) file -> a damaged (header, arrays); and a
+# pattern for what the error must say.
+BAD_FILES = {
+    "unhashable class": (lambda h, a: ({**h, "class": ["RNN"]}, a), r"\['RNN'\].*not a class"),
+    "unknown class": (lambda h, a: ({**h, "class": "os.system"}, a), "'os.system'.*not a class"),
+    "missing array": (
+        lambda h, a: rewrite(h, without(a, "bias_hh")),
+        r"lacks \['bias_hh'\]",
+    ),
+    "missing array the header lists": (
+        lambda h, a: (h, without(a, "bias_hh")),
+        r"lists the arrays \['bias_hh'.*holds \['bias_ih'",
+    ),
+    "extra array": (
+        lambda h, a: rewrite(h, {**a, "spy": np.zeros(2)}),
+        r"extra arrays \['spy'\]",
+    ),
+    "extra array the header does not list": (
+        lambda h, a: (h, {**a, "spy": np.zeros(2)}),
+        r"holds \[.*'spy'",
+    ),
+    "wrong dtype": (
+        lambda h, a: rewrite(h, {**a, "weight_hh": a["weight_hh"].astype(np.float32)}),
+        "'weight_hh'.*dtype float64.*float32",
+    ),
+    "integer array": (
+        lambda h, a: rewrite(h, {**a, "bias_ih": np.zeros(3, dtype=np.int64)}),
+        "'bias_ih'.*dtype float64.*int64",
+    ),
+    "wrong shape": (
+        lambda h, a: rewrite(h, {**a, "weight_hh": np.zeros((4, 4))}),
+        r"'weight_hh' must have shape \(3, 3\).*\(4, 4\)",
+    ),
+    "header lists another shape": (
+        lambda h, a: (h, {**a, "weight_hh": np.zeros((4, 4))}),
+        r"lists 'weight_hh' as \[\[3, 3\], 'float64'\].*\(4, 4\)",
+    ),
+    "arguments that do not fit the arrays": (
+        lambda h, a: (with_args(h, hidden_size=5), a),
+        r"'weight_ih' must have shape \(5, 2\).*\(3, 2\)",
+    ),
+    "negative size": (lambda h, a: (with_args(h, hidden_size=-1), a), "hidden_size.*-1"),
+    "size as text": (lambda h, a: (with_args(h, hidden_size="3"), a), "hidden_size.*'3'"),
+    "size as bool": (lambda h, a: (with_args(h, input_size=True), a), "input_size.*True"),
+    "size as float": (lambda h, a: (with_args(h, input_size=2.0), a), r"input_size.*2\.0"),
+    "unknown argument": (
+        lambda h, a: (with_args(h, rng=7), a),
+        r"\['rng'\].*RNN does not take",
+    ),
+    "missing argument": (
+        lambda h, a: ({**h, "args": without(h["args"], "input_size")}, a),
+        "'input_size'",
+    ),
+    "dtype not a float": (lambda h, a: (with_args(h, dtype="object"), a), "dtype.*'object'"),
+    "dtype not a name": (lambda h, a: (with_args(h, dtype=["f8"]), a), r"dtype.*\['f8'\]"),
+    "argument the constructor refuses": (
+        lambda h, a: (with_args(h, nonlinearity="cube"), a),
+        "do not build one.*cube",
+    ),
+    "unhashable argument": (
+        lambda h, a: (with_args(h, nonlinearity=["tanh"]), a),
+        "do not build one",
+    ),
+    "no args": (lambda h, a: ({**h, "args": None}, a), "no 'args' dict"),
+    "no list of arrays": (lambda h, a: (without(h, "arrays"), a), "no 'arrays' dict"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_FILES)
+def test_malformed_files_are_refused_saying_what_is_wrong(tmp_path, case):
+    damage, message = BAD_FILES[case]
+    header, arrays = damage(*saved_header_and_arrays(tmp_path))
+    path = write_with_header(tmp_path / "bad.npz", header, arrays)
+    with pytest.raises(ValueError, match=message):
+        load_model(path)
+
+
+def archive_holding(path, members):
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return path
+
+
+def truncated(tmp_path):
+    data = save_model(tmp_path / "good.npz", CharLM(9, 8, "lstm", rng=0)).read_bytes()
+    path = tmp_path / "cut.npz"
+    path.write_bytes(data[: len(data) // 2])
+    return path
+
+
+def header_bytes(text):
+    """A .npy file holding the bytes ``text`` as a uint8 array."""
+    buffer = io.BytesIO()
+    np.save(buffer, np.frombuffer(text, dtype=np.uint8))
+    return buffer.getvalue()
+
+
+# Files that are damaged as archives, not as models: path -> a damaged file.
+BAD_ARCHIVES = {
+    "truncated zip": (truncated, "damaged or truncated"),
+    "not a zip": (
+        lambda p: (p / "m.npz").write_bytes(b"hello") and p / "m.npz",
+        "not a NumPy .npz archive",
+    ),
+    "zip holding text": (
+        lambda p: archive_holding(p / "m.npz", {f"{HEADER_KEY}.npy": b"plain text"}),
+        "damaged",
+    ),
+    "bad JSON header": (
+        lambda p: archive_holding(p / "m.npz", {f"{HEADER_KEY}.npy": header_bytes(b"{no")}),
+        "header is not valid JSON",
+    ),
+    "header in UTF-16": (
+        lambda p: archive_holding(
+            p / "m.npz", {f"{HEADER_KEY}.npy": header_bytes('{"format": 1}'.encode("utf-16"))}
+        ),
+        "header is not valid JSON",
+    ),
+    "header of floats": (
+        lambda p: np.savez(p / "m.npz", **{HEADER_KEY: np.arange(3.0)}) or p / "m.npz",
+        "1-D uint8",
+    ),
+    "header not an object": (
+        lambda p: archive_holding(p / "m.npz", {f"{HEADER_KEY}.npy": header_bytes(b"[1, 2]")}),
+        "marker 'tutor-model'",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", BAD_ARCHIVES)
+def test_damaged_archives_are_refused_saying_what_is_wrong(tmp_path, case):
+    make, message = BAD_ARCHIVES[case]
+    path = make(tmp_path)
+    with pytest.raises(ValueError, match=message):
+        load_model(path)
+    with pytest.raises(ValueError, match=message):
+        read_header(path)
+
+
+def test_a_huge_size_in_the_header_is_refused_before_anything_is_built(tmp_path, monkeypatch):
+    calls = []
+    init = RNN.__init__
+
+    @functools.wraps(init)
+    def spy(self, *args, **kwargs):
+        sizes = inspect.signature(init).bind(self, *args, **kwargs).arguments
+        calls.append(sizes["hidden_size"])
+        if sizes["hidden_size"] > 1000:  # the old load_model did: 8 * 10**18 bytes
+            raise AssertionError("a huge RNN was built before the file was checked")
+        init(self, *args, **kwargs)
+
+    monkeypatch.setattr(RNN, "__init__", spy)
     header, arrays = saved_header_and_arrays(tmp_path)
-    extra = write_with_header(tmp_path / "extra.npz", header, {**arrays, "spy": np.zeros(2)})
-    with pytest.raises(ValueError, match="lists the arrays"):
-        load_model(extra)
-    wrong = {**arrays, "weight_hh": np.zeros((4, 4))}
-    with pytest.raises(ValueError, match="'weight_hh' must have shape"):
-        load_model(write_with_header(tmp_path / "shape.npz", header, wrong))
-    args = {**header, "args": {**header["args"], "hidden_size": 5}}
-    with pytest.raises(ValueError, match="must have shape"):
-        load_model(write_with_header(tmp_path / "args.npz", args, arrays))
-    args = {**header, "args": {**header["args"], "hidden_size": -1}}
-    with pytest.raises(ValueError, match="do not build one"):
-        load_model(write_with_header(tmp_path / "neg.npz", args, arrays))
+    calls.clear()
+    path = write_with_header(tmp_path / "huge.npz", with_args(header, hidden_size=10**9), arrays)
+    with pytest.raises(ValueError, match=r"'weight_ih' must have shape \(1000000000, 2\)"):
+        load_model(path)
+    assert calls == []
+    load_model(tmp_path / "good.npz")  # the spy does see a model being built
+    assert calls == [3]
+
+
+def test_files_written_before_still_load(tmp_path):
+    """Headers exactly as the first version of save_model wrote them."""
+    arrays = {
+        "rnn.weight_ih": np.ones((6, 3), np.float32),
+        "rnn.weight_hh": np.ones((6, 2), np.float32),
+        "rnn.bias_ih": np.ones(6, np.float32),
+        "rnn.bias_hh": np.ones(6, np.float32),
+        "readout.weight": np.ones((3, 2), np.float32),
+        "readout.bias": np.ones(3, np.float32),
+    }
+    header = {
+        "format": "tutor-model",
+        "version": 1,
+        "class": "CharLM",
+        "args": {
+            "vocab_size": 3,
+            "hidden_size": 2,
+            "cell": "gru",
+            "dtype": "float32",
+            "forget_bias": 0.5,
+            "vocab": "ab\n",
+        },
+        "arrays": listed(arrays),
+        "metadata": {"updates": 3},
+    }
+    model = load_model(write_with_header(tmp_path / "c.npz", header, arrays))
+    assert isinstance(model, CharLM) and model.vocab == Vocabulary("ab\n")
+    assert (model.cell, model.forget_bias, model.dtype) == ("gru", 0.5, np.float32)
+    assert all((p == 1).all() for p in model.params.values())
+    arrays = {
+        "rnn.weight_ih": np.ones((8, 1)),
+        "rnn.weight_hh": np.ones((8, 2)),
+        "rnn.bias_ih": np.ones(8),
+        "rnn.bias_hh": np.ones(8),
+        "readout.weight": np.ones((2, 2)),
+        "readout.bias": np.ones(2),
+    }
+    header = {
+        "format": "tutor-model",
+        "version": 1,
+        "class": "Forecaster",
+        "args": {
+            "hidden_size": 2,
+            "cell": "lstm",
+            "horizon": 2,
+            "dtype": "float64",
+            "forget_bias": 1.0,
+            "scaler": [1.5, 0.25],
+        },
+        "arrays": listed(arrays),
+        "metadata": None,
+    }
+    model = load_model(write_with_header(tmp_path / "f.npz", header, arrays))
+    assert model.scaler == Standardiser(1.5, 0.25) and model.horizon == 2
+
+
+def test_an_argument_the_file_does_not_give_takes_its_default(tmp_path):
+    """So that files saved before a constructor gained an argument still load."""
+    header, arrays = saved_header_and_arrays(tmp_path)
+    path = write_with_header(
+        tmp_path / "old.npz", {**header, "args": without(header["args"], "nonlinearity")}, arrays
+    )
+    assert load_model(path).nonlinearity == "tanh"
+
+
+@pytest.mark.parametrize("scaler", [[1.0], [1.0, 0.0], [1.0, -2.0], ["1", 2.0], [1.0, True], 3])
+def test_a_bad_scaler_is_refused(tmp_path, scaler):
+    model = Forecaster(2, rng=0)
+    model.scaler = Standardiser(1.0, 2.0)
+    path = save_model(tmp_path / "f.npz", model)
+    header = read_header(path)
+    with np.load(path) as archive:
+        arrays = {k: archive[k] for k in archive.files if k != HEADER_KEY}
+    path = write_with_header(tmp_path / "bad.npz", with_args(header, scaler=scaler), arrays)
+    with pytest.raises(ValueError, match="scaler"):
+        load_model(path)
+
+
+def test_a_bad_cell_is_refused_before_anything_is_built(tmp_path):
+    path = save_model(tmp_path / "c.npz", CharLM(3, 2, "gru", rng=0))
+    header = read_header(path)
+    with np.load(path) as archive:
+        arrays = {k: archive[k] for k in archive.files if k != HEADER_KEY}
+    for cell in ("srn", ["gru"]):
+        bad = write_with_header(tmp_path / "bad.npz", with_args(header, cell=cell), arrays)
+        with pytest.raises(ValueError, match=f"cell must be one of.*{re.escape(repr(cell))}"):
+            load_model(bad)
+
+
+MODELS = {
+    "charlm": lambda: CharLM(5, 3, "lstm", rng=0, forget_bias=2.0, vocab=Vocabulary("abcde")),
+    "forecaster": lambda: Forecaster(3, "gru", horizon=2, rng=0, forget_bias=0.5),
+    **LAYERS,
+}
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_every_constructor_argument_is_saved_and_restored(tmp_path, name):
+    model = MODELS[name]()
+    loaded = load_model(save_model(tmp_path / "m.npz", model))
+    names = [p for p in inspect.signature(type(model)).parameters if p != "rng"]
+    assert names  # the signature is really read
+    for arg in names:
+        assert getattr(loaded, arg) == getattr(model, arg), arg
+    assert set(read_header(tmp_path / "m.npz")["args"]) >= set(names)
+
+
+# Saving never leaves a broken file -------------------------------------------------------
+
+
+def failing_writer(error):
+    def savez(file, **arrays):
+        file.write(b"PK\x03\x04 half an archive")
+        raise error
+
+    return savez
+
+
+@pytest.mark.parametrize("error", [OSError(28, "No space left on device"), KeyboardInterrupt()])
+def test_a_failed_save_leaves_the_old_file_intact_and_no_temporary_file(
+    tmp_path, monkeypatch, error
+):
+    good = CharLM(4, 3, "gru", rng=0)
+    path = save_model(tmp_path / "model.npz", good)
+    before = path.read_bytes()
+    monkeypatch.setattr(np, "savez", failing_writer(error))
+    with pytest.raises(type(error)):
+        save_model(path, CharLM(4, 3, "gru", rng=1))
+    assert path.read_bytes() == before
+    assert_same_params(load_model(path), good)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.npz"]
+    with pytest.raises(type(error)):  # nor a half file where there was none
+        save_model(tmp_path / "new.npz", good)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.npz"]
+
+
+def test_saving_replaces_the_file_with_the_usual_permissions(tmp_path):
+    path = tmp_path / "model.npz"
+    path.write_bytes(b"an older file")
+    save_model(path, RNN(2, 3, rng=0))
+    assert isinstance(load_model(path), RNN)
+    plain = tmp_path / "plain"
+    plain.write_bytes(b"")  # created as open() creates files, under the umask
+    assert path.stat().st_mode == plain.stat().st_mode
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.npz", "plain"]
+
+
+@pytest.mark.skipif(not hasattr(pathlib.Path, "symlink_to"), reason="no symbolic links")
+def test_saving_through_a_symbolic_link_writes_its_target(tmp_path):
+    target = tmp_path / "target.npz"
+    save_model(target, RNN(2, 3, rng=0))
+    link = tmp_path / "link.npz"
+    link.symlink_to(target)
+    save_model(link, GRU(2, 3, rng=0))
+    assert link.is_symlink() and isinstance(load_model(target), GRU)
 
 
 class Payload:
