@@ -441,3 +441,9 @@ def test_norm_clipping_keeps_the_direction_and_value_clipping_turns_it():
 def test_docstring_examples():
     failures, tried = doctest.testmod(analysis, verbose=False)
     assert tried > 0 and failures == 0
+
+
+def test_state_gradients_refuse_a_batch_first_layer():
+    layer = RNN(2, 3, rng=0, batch_first=True)
+    with pytest.raises(ValueError, match=r"batch_first=True"):
+        state_gradients(layer, np.zeros((4, 5, 2)))

@@ -287,3 +287,20 @@ def test_bad_stream_shapes():
         truncated_bptt(layer, readout, x[:, 0], y[:, 0], loss_fn=mse, optimizer=Recorder(), k1=4)
     with pytest.raises(ValueError, match=r"k2 \(steps backpropagated through, 2\)"):
         truncated_bptt(layer, readout, x, y, loss_fn=mse, optimizer=Recorder(), k1=4, k2=2)
+
+
+def test_truncated_bptt_refuses_a_batch_first_layer():
+    # It cuts x along its first axis: with batch_first it would cut the batch.
+    layer = RNN(2, 3, rng=0, batch_first=True)
+    readout = Dense(3, 2, rng=0)
+    x = np.zeros((4, 6, 2))
+    with pytest.raises(ValueError, match=r"truncated_bptt.*batch_first=True"):
+        truncated_bptt(
+            layer,
+            readout,
+            x,
+            np.zeros((4, 6), dtype=int),
+            loss_fn=softmax_cross_entropy,
+            optimizer=SGD(named_parameters({"rnn": layer, "readout": readout}), lr=0.1),
+            k1=2,
+        )

@@ -147,6 +147,21 @@ def check_same_keys(name: str, given: dict, expected: dict) -> None:
         )
 
 
+def check_time_major_layer(layer: object, function: str) -> None:
+    """Refuse a layer built with ``batch_first=True`` where ``x`` is cut in time.
+
+    A function that cuts a sequence into pieces along its first axis needs that
+    axis to be time; with a batch-first layer it would silently cut the batch.
+    """
+    if getattr(layer, "batch_first", False):
+        raise ValueError(
+            f"{function} cuts x along its first axis, which must be time: it "
+            "needs a time-major layer, but this layer was built with "
+            "batch_first=True. Build it with batch_first=False and pass x as "
+            "(T, B, D)."
+        )
+
+
 def as_rng(
     rng: int | np.random.Generator | None, name: str = "rng"
 ) -> np.random.Generator:

@@ -54,6 +54,7 @@ from tutor._checks import (
     check_ndim,
     check_same_keys,
     check_shape,
+    check_time_major_layer,
 )
 from tutor._recurrent import TIME_MAJOR_HINT, check_dtype, check_sizes
 from tutor.rnn import RNN
@@ -564,6 +565,7 @@ def _check_layer_and_input(layer, x: object) -> np.ndarray:
             f"layer must be a recurrent layer such as tutor.RNN, with forward, backward, "
             f"params and grads; {type(layer).__name__} has no {', '.join(missing)}."
         )
+    check_time_major_layer(layer, "tutor.analysis")
     x = check_float_array("x", x)
     check_ndim("x", x, 3, "(T, B, D)", TIME_MAJOR_HINT)
     if x.shape[0] == 0 or x.shape[1] == 0:

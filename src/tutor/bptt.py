@@ -21,7 +21,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from tutor._checks import check_ndim
+from tutor._checks import check_ndim, check_time_major_layer
 from tutor.feedforward import named_gradients
 from tutor.optim import clip_grad_norm
 
@@ -158,6 +158,7 @@ def truncated_bptt(
     Returns:
         The loss of every update, in order, shape ``(ceil(N / k1),)``.
     """
+    check_time_major_layer(layer, "truncated_bptt")
     check_ndim(
         "x",
         x,
