@@ -181,20 +181,24 @@ def test_overlapping_windows_backpropagate_k2_steps():
 # --- training ---------------------------------------------------------------------------------
 
 
-def delayed_recall(rng, n_steps, batch, delay, symbols=4):
-    """One-hot symbols x_t and targets y_t = the symbol at t - delay (from step `delay` on)."""
+def recall_stream(rng, n_steps, batch, delay, symbols=4):
+    """One-hot symbols x_t and targets y_t = the symbol at t - delay, every step scored.
+
+    Unlike :func:`tutor.data.recall.delayed_recall`, the stream starts `delay` steps
+    in, so that every step has a target and no mask is needed.
+    """
     s = rng.integers(0, symbols, size=(n_steps + delay, batch))
     return np.eye(symbols)[s[delay:]], s[:-delay]
 
 
-def recall_accuracy(k1, k2=None, delay=2, seed=0):
-    x, y = delayed_recall(np.random.default_rng(seed), 1000, 32, delay)
+def accuracy_after_training(k1, k2=None, delay=2, seed=0):
+    x, y = recall_stream(np.random.default_rng(seed), 1000, 32, delay)
     layer, readout = RNN(4, 16, rng=seed), Dense(16, 4, seed + 1)
     optimizer = Adam(named_parameters({"rnn": layer, "readout": readout}), lr=1e-2)
     truncated_bptt(
         layer, readout, x, y, loss_fn=softmax_cross_entropy, optimizer=optimizer, k1=k1, k2=k2
     )
-    x_test, y_test = delayed_recall(np.random.default_rng(99), 2000, 1, delay)
+    x_test, y_test = recall_stream(np.random.default_rng(99), 2000, 1, delay)
     out, _ = layer.forward(x_test)
     return np.mean(readout.forward(out).argmax(axis=-1) == y_test)
 
@@ -203,9 +207,11 @@ def test_delayed_recall_needs_a_window_longer_than_the_delay():
     # Recalling the symbol from d = 2 steps back needs gradient across 2 transitions, i.e. a
     # window of at least d + 1 = 3 steps. k = 4 learns the task; k = 2 cannot (a fading trace
     # in the random recurrent weights keeps it above chance, 0.25, but far from 1).
-    assert recall_accuracy(k1=4) > 0.95
-    assert recall_accuracy(k1=1, k2=4) > 0.95  # every step, backprop 4: the same window length
-    assert recall_accuracy(k1=2) < 0.6
+    assert accuracy_after_training(k1=4) > 0.95
+    assert (
+        accuracy_after_training(k1=1, k2=4) > 0.95
+    )  # every step, backprop 4: the same window length
+    assert accuracy_after_training(k1=2) < 0.6
 
 
 @pytest.mark.parametrize(
@@ -221,18 +227,14 @@ def test_delayed_recall_needs_a_window_longer_than_the_delay():
 def test_gated_layers_learn_delayed_recall(make, accuracy):
     # Recall the symbol seen 2 steps back, trained in windows of 4 steps: a tiny sanity check
     # that the gated layers learn through truncated_bptt.
-    def stream(rng, n_steps, batch, delay=2, symbols=4):
-        s = rng.integers(0, symbols, size=(n_steps + delay, batch))
-        return np.eye(symbols)[s[delay:]], s[:-delay]
-
-    x, y = stream(np.random.default_rng(0), 1000, 32)
+    x, y = recall_stream(np.random.default_rng(0), 1000, 32, delay=2)
     layer, readout = make()
     optimizer = Adam(named_parameters({"rnn": layer, "readout": readout}), lr=0.03)
     history = truncated_bptt(
         layer, readout, x, y, loss_fn=softmax_cross_entropy, optimizer=optimizer, k1=4
     )
     assert history[-10:].mean() < 0.1 * history[:10].mean()
-    x_test, y_test = stream(np.random.default_rng(99), 1000, 1)
+    x_test, y_test = recall_stream(np.random.default_rng(99), 1000, 1, delay=2)
     out, _ = layer.forward(x_test)
     assert np.mean(readout.forward(out).argmax(axis=-1) == y_test) > accuracy
 

@@ -1,11 +1,12 @@
 """Behaviour the three recurrent layers (RNN, LSTM, GRU) share, tested once for all.
 
-The interface of ../shared/DESIGN.md: PyTorch's initialisation and parameter shapes,
-the sequence gradient check, float32 kept throughout, read-only outputs and untouched
-inputs, the messages for bad inputs, states and gradients, ``None`` states meaning
-zeros, ``backward`` callable twice and overwriting ``grads`` in place, a clear error for
-``backward`` before ``forward``, and ``forward(ids, one_hot=True)`` looking up columns of
-``weight_ih`` instead of multiplying by one-hot vectors (the character model's fast path).
+The interface every layer keeps (see CONTRIBUTING.md and the book's notation page):
+PyTorch's initialisation and parameter shapes, the sequence gradient check, float32
+kept throughout, read-only outputs and untouched inputs, the messages for bad inputs,
+states and gradients, ``None`` states meaning zeros, ``backward`` callable twice and
+overwriting ``grads`` in place, a clear error for ``backward`` before ``forward``, and
+``forward(ids, one_hot=True)`` looking up columns of ``weight_ih`` instead of
+multiplying by one-hot vectors (the character model's fast path).
 Each layer's own file tests what is particular to it.
 """
 
