@@ -439,8 +439,8 @@ def one_hot_rows(
     The weight gradient of ``weight_ih`` is ``da_rows.T @ x_rows``, a sum over the rows
     of ``da_rows`` grouped by id. Written with this matrix it is the same BLAS product as
     for a dense one-hot input (so the same numbers); on the sizes of a character model
-    that product measured as fast as a scatter-add of the rows (``np.add.at``, or sorting
-    by id and ``np.add.reduceat``), and faster at ``G*H = 512``.
+    it is about as fast as a scatter-add of the rows (``np.add.at``, or sorting by id
+    and ``np.add.reduceat``): benchmarks/README.md has the measurements.
 
     Args:
         ids: ``(T, B)`` integer ids in ``0..D-1``, as checked by :func:`check_id_input`.

@@ -274,7 +274,7 @@ class RNN:
                 out=states[1:].reshape(T * B, H),
             )
             states[1:] += bias
-        # A contiguous copy of W_hh^T: BLAS multiplies by it about 1.5x faster than by the
+        # A contiguous copy of W_hh^T: BLAS multiplies by it faster than by the
         # transposed view, and the copy (H x H) is made once, not once per step.
         W_hh_T = np.ascontiguousarray(p["weight_hh"].T)
         for t in range(
