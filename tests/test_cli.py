@@ -8,13 +8,17 @@ and in-process through ``main`` (quicker, for the many variants).
 import os
 import subprocess
 import sys
+import types
 
 import numpy as np
 import pytest
 
+import tutor.charlm
+from tutor import cli
 from tutor.charlm import CharLM
-from tutor.cli import REPRODUCTIONS, THREAD_VARIABLES, main
+from tutor.cli import REPRODUCTIONS, Reproduction, main
 from tutor.data.text import Vocabulary
+from tutor.experiments import compare
 from tutor.forecast import Forecaster
 from tutor.io import load_model, read_header, save_model
 
@@ -95,26 +99,66 @@ def test_train_char_trains_saves_and_reports(trained_model):
     assert metadata["steps"] == 5 and metadata["trained_by"] == "tutor train-char"
 
 
-def test_train_char_for_a_time_budget(text_file, tmp_path):
+def test_train_char_stops_when_the_time_budget_is_spent(text_file, tmp_path, monkeypatch):
+    # A fake clock that advances 0.25 s at every reading: each update takes 0.25 s.
+    readings = iter(np.arange(0, 1000, 0.25))
+    clock = types.SimpleNamespace(perf_counter=lambda: float(next(readings)))
+    monkeypatch.setattr(tutor.charlm, "time", clock)
     out = tmp_path / "timed.npz"
-    result = run("train-char", text_file, "--seconds", 1, "--hidden", 8, "--batch", 4,
-                 "--seq-len", 10, "--sample", 0, "--out", out, "--valid", 0)  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    seconds = read_header(out)["metadata"]["seconds"]
-    assert 1.0 <= seconds < 10
-    assert "held-out" not in result.stdout  # --valid 0: nothing held out
+    args = ["train-char", str(text_file), "--seconds", "1", "--hidden", "8", "--batch", "4",
+            "--seq-len", "10", "--sample", "0", "--out", str(out), "--valid", "0"]  # fmt: skip
+    assert main(args) == 0
+    metadata = read_header(out)["metadata"]
+    assert metadata["steps"] == 4 and metadata["seconds"] == 1.0
+    assert load_model(out).hidden_size == 8
+
+
+def test_train_char_holds_nothing_out_with_valid_0(text_file, tmp_path, capsys):
+    out = tmp_path / "m.npz"
+    args = ["train-char", str(text_file), "--steps", "2", "--hidden", "4", "--batch", "2",
+            "--sample", "0", "--out", str(out), "--valid", "0"]  # fmt: skip
+    assert main(args) == 0
+    assert "held-out" not in capsys.readouterr().out
 
 
 def test_training_runs_with_one_blas_thread_even_if_not_asked(text_file, tmp_path):
+    # No thread variable set: threadpoolctl limits BLAS inside the command, and the
+    # command records the count threadpoolctl reports during training.
     out = tmp_path / "m.npz"
-    environment = {k: v for k, v in os.environ.items() if k not in THREAD_VARIABLES}
+    thread_variables = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+    environment = {k: v for k, v in os.environ.items() if k not in thread_variables}
     result = subprocess.run(
         [sys.executable, "-m", "tutor", "train-char", str(text_file), "--steps", "1",
          "--hidden", "4", "--batch", "2", "--sample", "0", "--out", str(out)],
         capture_output=True, text=True, timeout=120, env=environment,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    assert read_header(out)["metadata"]["blas_threads"] == "1"
+    assert read_header(out)["metadata"]["blas_threads"] == 1
+
+
+def blas_threads():
+    from threadpoolctl import threadpool_info
+
+    return {pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"}
+
+
+def test_the_command_runs_with_one_blas_thread_and_restores_the_count(monkeypatch, capsys):
+    from threadpoolctl import threadpool_limits
+
+    seen = []
+
+    def record(seed, steps, settings):
+        seen.append(blas_threads())
+        return {"x": 1.0}
+
+    probe = Reproduction("probe", "records the BLAS threads", record, {})
+    monkeypatch.setitem(REPRODUCTIONS, "probe", probe)
+    with threadpool_limits(2, user_api="blas"):
+        before = blas_threads()
+        assert main(["reproduce", "probe", "--seeds", "1"]) == 0
+        assert blas_threads() == before
+    assert seen == [{1}]
+    assert before != {1} or os.cpu_count() == 1  # the limit had something to change
 
 
 def test_sample_prints_prime_and_text_reproducibly(trained_model):
@@ -163,6 +207,76 @@ def test_reproduce_prints_a_table(name):
 def test_reproduce_shows_a_progress_bar_when_asked():
     result = run("reproduce", "adding", "--seeds", 1, "--steps", 5, env={"TUTOR_PROGRESS": "1"})
     assert result.returncode == 0 and "adding" in result.stderr and "seed" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "word, expected",
+    [("true", True), ("True", True), ("YES", True), ("1", True),
+     ("false", False), ("FALSE", False), ("no", False), ("0", False)],
+)  # fmt: skip
+def test_set_parses_booleans(word, expected):
+    assert cli._parse_setting(f"flag={word}", {"flag": True}) == ("flag", expected)
+    assert cli._parse_setting(f"flag={word}", {"flag": False}) == ("flag", expected)
+
+
+@pytest.mark.parametrize("word", ["", "2", "maybe", "on", "Falsch"])
+def test_set_refuses_other_booleans_naming_the_key(word):
+    with pytest.raises(cli._CommandLineError, match=r"flag=.*true or false") as caught:
+        cli._parse_setting(f"flag={word}", {"flag": True})
+    assert repr(word) in str(caught.value)
+
+
+def test_set_parses_tuples_of_the_defaults_type():
+    settings = {"windows": (4, 5), "cells": ("srn", "gru"), "lr": 0.1}
+    assert cli._parse_setting("windows=6,7", settings) == ("windows", (6, 7))
+    assert cli._parse_setting("cells=lstm", settings) == ("cells", ("lstm",))
+    assert cli._parse_setting("lr=0.5", settings) == ("lr", 0.5)
+
+
+def test_a_boolean_setting_reaches_the_run(monkeypatch, capsys):
+    def echo(seed, steps, settings):
+        return {"flag": float(settings["flag"])}
+
+    probe = Reproduction("probe", "echoes a flag", echo, {"flag": True})
+    monkeypatch.setitem(REPRODUCTIONS, "probe", probe)
+    assert main(["reproduce", "probe", "--seeds", "1", "--set", "flag=False"]) == 0
+    out = capsys.readouterr().out
+    assert "flag=False" in out and out.splitlines()[-1].split() == ["mean", "0.000"]
+
+
+def test_reproduce_compare_takes_the_cells_and_the_gate_bias():
+    assert REPRODUCTIONS["compare"].settings["gate_bias"] == compare.GATE_BIAS
+    result = run("reproduce", "compare", "--seeds", 1, "--steps", 20, "--set", "task=recall",
+                 "--set", "cells=gru", "--set", "gate_bias=1.5")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "cells=gru" in result.stdout and "gate_bias=1.5" in result.stdout
+    header = next(line for line in result.stdout.splitlines() if line.lstrip().startswith("seed"))
+    assert "gru solved" in header and "lstm" not in header and "srn" not in header
+
+
+def test_debug_prints_the_traceback_before_the_one_line_error(tmp_path):
+    missing = tmp_path / "missing.npz"
+    plain = run("sample", missing)
+    assert_one_line_error(plain.stderr, plain.returncode, 1)
+    for args in (["--debug", "sample", missing], ["sample", missing, "--debug"]):
+        result = run(*args)
+        assert result.returncode == 1
+        assert result.stderr.startswith("Traceback (most recent call last):")
+        assert "in _sample" in result.stderr and "ValueError: cannot read" in result.stderr
+        assert result.stderr.strip().splitlines()[-1] == plain.stderr.strip()
+
+
+def test_debug_shows_where_a_bug_happened(monkeypatch, capsys):
+    def broken(args):
+        return {}["no such key"]
+
+    monkeypatch.setattr(cli, "_sample", broken)
+    assert main(["--debug", "sample", "x.npz"]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" in err and "in broken" in err
+    assert err.strip().splitlines()[-1] == "tutor: error: KeyError: 'no such key'"
+    assert main(["sample", "x.npz"]) == 1
+    assert "Traceback" not in capsys.readouterr().err
 
 
 def test_reproduce_list(capsys):
@@ -224,7 +338,9 @@ def error_cases(tmp_path):
         (["sample", str(with_vocab), "--n", "many"], 2, "--n"),
         (["reproduce", "nope"], 2, "unknown reproduction"),
         (["reproduce", "adding", "--set", "Q=3"], 2, "KEY one of"),
-        (["reproduce", "adding", "--set", "T=ten"], 2, "needs int"),
+        (["reproduce", "adding", "--set", "T=ten"], 2, "T= needs an int"),
+        (["reproduce", "delayed-recall", "--set", "windows=4,x"], 2, "windows="),
+        (["reproduce", "compare", "--set", "cells=lstm,cnn"], 2, "cells="),
         (["reproduce", "adding", "--seeds", "0"], 2, "--seeds"),
         (["reproduce", "compare", "--set", "task=copying", "--steps", "1"], 2, "task="),
         (["frobnicate"], 2, "invalid choice"),

@@ -157,8 +157,9 @@ def test_summarize_reports_steps_of_successful_runs_only():
     assert row["median updates"] == 1200  # a failed run counts its whole budget
 
 
-def test_main_prints_a_table(capsys):
-    status = compare.main(["--seeds", "1", "--tasks", "recall", "--cells", "srn"])
-    assert status == 0
-    out = capsys.readouterr().out
+def test_the_sweep_has_no_command_line_of_its_own():
+    # From a shell the sweep runs as ``tutor reproduce compare`` (tests/test_cli.py).
+    assert not hasattr(compare, "main")
+    runs = compare.run_sweep(("recall",), ("srn",), seeds=(0,))
+    out = compare.format_table(compare.summarize(runs))
     assert "recall" in out and "1/1" in out

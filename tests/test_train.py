@@ -10,7 +10,7 @@ import pytest
 from tutor.feedforward import MLP
 from tutor.functional import mse, softmax_cross_entropy
 from tutor.optim import SGD, Adam
-from tutor.train import History, minibatches, progress_enabled, train
+from tutor.train import History, minibatches, progress_bar, progress_enabled, train
 
 pytestmark = pytest.mark.filterwarnings("error")
 
@@ -193,23 +193,18 @@ class FakeTerminal(io.StringIO):
 
 @pytest.fixture
 def interactive(monkeypatch):
-    """Look like a terminal session: stderr a terminal, no pytest, no CI, no setting.
+    """Look like a terminal session: stderr a terminal, no TUTOR_PROGRESS.
 
-    pytest sets PYTEST_CURRENT_TEST and sys.stderr again after fixtures run, so
-    each test calls the returned function first thing.
+    pytest sets sys.stderr again after fixtures run, so each test calls the
+    returned function first thing.
     """
 
     def enter():
         monkeypatch.setattr(sys, "stderr", FakeTerminal())
-        for name in ("PYTEST_CURRENT_TEST", "CI", "TUTOR_PROGRESS"):
-            monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv("TUTOR_PROGRESS", raising=False)
         return monkeypatch
 
     return enter
-
-
-def test_progress_is_off_under_pytest():
-    assert progress_enabled() is False
 
 
 def test_progress_is_on_in_a_terminal(interactive):
@@ -222,18 +217,24 @@ def test_progress_is_off_when_stderr_is_no_terminal(interactive):
     assert progress_enabled() is False
 
 
-@pytest.mark.parametrize(
-    "name, value, expected",
-    [
-        ("TUTOR_PROGRESS", "0", False),
-        ("TUTOR_PROGRESS", "1", True),
-        ("CI", "true", False),
-        ("CI", "false", True),
-        ("PYTEST_CURRENT_TEST", "x", False),
-    ],
-)
-def test_progress_follows_the_environment(interactive, name, value, expected):
-    interactive().setenv(name, value)
+def test_progress_is_on_where_tqdm_auto_draws_notebook_widgets(interactive):
+    import tqdm.autonotebook
+    import tqdm.notebook
+
+    monkeypatch = interactive()
+    monkeypatch.setattr(sys, "stderr", io.StringIO())  # a kernel's stderr is no terminal
+    monkeypatch.setattr(tqdm.autonotebook, "tqdm", tqdm.notebook.tqdm)
+    assert progress_enabled() is True
+    monkeypatch.setenv("TUTOR_PROGRESS", "0")
+    assert progress_enabled() is False
+
+
+@pytest.mark.parametrize("value, expected", [("0", False), ("1", True)])
+def test_progress_follows_tutor_progress(interactive, value, expected):
+    monkeypatch = interactive()
+    monkeypatch.setenv("TUTOR_PROGRESS", value)
+    assert progress_enabled() is expected
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
     assert progress_enabled() is expected
 
 
@@ -241,6 +242,12 @@ def test_progress_argument_overrides_everything(interactive):
     interactive().setenv("TUTOR_PROGRESS", "0")
     assert progress_enabled(True) is True
     assert progress_enabled(False) is False
+
+
+def test_a_bar_that_is_not_shown_draws_nothing(capsys):
+    bar = progress_bar(range(3), False, desc="quiet")
+    assert list(bar) == [0, 1, 2] and bar.disable
+    assert capsys.readouterr().err == ""
 
 
 def test_train_draws_a_progress_bar_when_asked(capsys):

@@ -14,24 +14,27 @@ Three subcommands (``tutor --help`` and ``tutor COMMAND --help`` list every opti
 
 Every mistake (a missing, unreadable, empty or non-UTF-8 file, a bad option, an unknown
 name) ends the command with a one-line message on standard error and a non-zero exit
-status: 2 for a wrong command line, 1 for anything else.
+status: 2 for a wrong command line, 1 for anything else. ``tutor --debug ...`` prints
+the full traceback before the message.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import math
-import os
 import sys
+import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from tqdm import tqdm
+from threadpoolctl import threadpool_info, threadpool_limits
 
-__all__ = ["Reproduction", "REPRODUCTIONS", "THREAD_VARIABLES", "main"]
+from tutor.experiments import compare
+from tutor.train import progress_bar, progress_enabled
+
+__all__ = ["Reproduction", "REPRODUCTIONS", "main"]
 
 
 class _CommandLineError(Exception):
@@ -86,48 +89,17 @@ def _run_delayed_recall(
 def _run_temporal_xor(
     seed: int, steps: int | None, settings: dict
 ) -> dict[str, float]:
-    from tutor.bptt import truncated_bptt
-    from tutor.data.streams import temporal_xor_task
-    from tutor.feedforward import Dense, named_parameters
-    from tutor.functional import sigmoid, sigmoid_cross_entropy
-    from tutor.optim import Adam
-    from tutor.rnn import RNN
+    from tutor.experiments.elman import train_temporal_xor
 
-    chunk, hidden = settings["chunk"], settings["hidden"]
-    updates = settings["updates"] if steps is None else steps
-    rng = np.random.default_rng(seed)
-    data = temporal_xor_task(chunk * updates, rng, n_streams=32)
-    layer, readout = RNN(1, hidden, rng=rng), Dense(hidden, 1, rng=rng)
-    optimizer = Adam(
-        named_parameters({"rnn": layer, "readout": readout}), lr=settings["lr"]
+    run = train_temporal_xor(
+        seed,
+        hidden_size=settings["hidden"],
+        chunk=settings["chunk"],
+        n_updates=settings["updates"] if steps is None else steps,
+        lr=settings["lr"],
     )
-    truncated_bptt(
-        layer,
-        readout,
-        data.inputs,
-        data.targets,
-        loss_fn=sigmoid_cross_entropy,
-        optimizer=optimizer,
-        k1=chunk,
-    )
-    test = temporal_xor_task(3000, rng, n_streams=1)
-    out, _ = layer.forward(test.inputs)
-    error = (sigmoid(readout.forward(out)) - test.targets)[
-        ..., 0
-    ] ** 2  # (T, 1)
-    scored = (
-        np.arange(len(error)) >= chunk
-    )  # the first chunk's targets are not scored
-    row = {}
-    for phase, label in (
-        (0, "error bit 1"),
-        (1, "error bit 2"),
-        (2, "error XOR bit"),
-    ):
-        row[label] = float(
-            error[scored & (test.target_phase[:, 0] == phase)].mean()
-        )
-    return row
+    labels = ("error bit 1", "error bit 2", "error XOR bit")
+    return {label: float(e) for label, e in zip(labels, run.errors)}
 
 
 def _run_adding(
@@ -210,16 +182,18 @@ def _run_forget_gate(
 def _run_compare(
     seed: int, steps: int | None, settings: dict
 ) -> dict[str, float]:
-    from tutor.experiments.compare import run_sweep
-
     task = settings["task"]
     budget = (
         {}
         if steps is None
         else {task: {"max_epochs" if task == "reber" else "max_updates": steps}}
     )
-    runs = run_sweep(
-        (task,), ("srn", "lstm", "gru"), seeds=(seed,), settings=budget
+    runs = compare.run_sweep(
+        (task,),
+        settings["cells"],
+        seeds=(seed,),
+        gate_bias=settings["gate_bias"],
+        settings=budget,
     )
     row = {}
     for run in runs:
@@ -275,36 +249,62 @@ REPRODUCTIONS: dict[str, Reproduction] = {
         Reproduction(
             "compare",
             "Chung et al. (2014) at small scale: the simple RNN, the LSTM and the GRU at equal "
-            "parameter count on one task (--set task=adding, reber or recall)",
+            "parameter count on one task (--set task=adding, reber or recall; "
+            "--set cells=lstm,gru for some of the cells)",
             _run_compare,
-            {"task": "adding"},
-            {"task": ("adding", "reber", "recall")},
+            {
+                "task": "adding",
+                "cells": compare.CELLS,
+                "gate_bias": compare.GATE_BIAS,
+            },
+            {"task": compare.TASKS, "cells": compare.CELLS},
         ),
     )
 }
 
 
 def _parse_setting(text: str, settings: dict) -> tuple[str, object]:
-    """Turn ``KEY=VALUE`` into a setting of the type of its default."""
+    """Turn ``KEY=VALUE`` into a setting of the type of its default.
+
+    A tuple default takes comma-separated values of its items' type; a
+    boolean takes true/false, yes/no or 1/0 in any case.
+    """
     key, sep, value = text.partition("=")
     if not sep or key not in settings:
         raise _CommandLineError(
             f"--set takes KEY=VALUE with KEY one of {', '.join(settings)}; got {text!r}"
         )
     default = settings[key]
+    many = isinstance(default, tuple)
+    parse, what = _parser_of(default[0] if many else default)
     try:
-        if isinstance(default, tuple):
-            return key, tuple(int(v) for v in value.split(","))
-        return key, type(default)(value)
+        if many:
+            return key, tuple(parse(part) for part in value.split(","))
+        return key, parse(value)
     except ValueError:
-        kind = (
-            "comma-separated ints"
-            if isinstance(default, tuple)
-            else type(default).__name__
-        )
+        what = f"comma-separated values, each {what}" if many else what
         raise _CommandLineError(
-            f"--set {key}= needs {kind}; got {value!r}"
+            f"--set {key}= needs {what}; got {value!r}"
         ) from None
+
+
+def _parser_of(example: object) -> tuple[Callable[[str], object], str]:
+    """A function that reads text as a value of the type of ``example``, and
+    what it reads, in words."""
+    if isinstance(example, bool):
+        return _boolean, "true or false (or yes/no, 1/0)"
+    kind = type(example)
+    return kind, {int: "an int", float: "a number"}.get(kind, kind.__name__)
+
+
+def _boolean(text: str) -> bool:
+    """``True`` for true/yes/1, ``False`` for false/no/0 (any case)."""
+    word = text.strip().lower()
+    if word in ("true", "yes", "1"):
+        return True
+    if word in ("false", "no", "0"):
+        return False
+    raise ValueError(f"not a boolean: {text!r}")
 
 
 def _format_table(rows: list[dict], first: str = "seed") -> str:
@@ -341,9 +341,11 @@ def _reproduce(args: argparse.Namespace) -> int:
     for text in args.set:
         key, value = _parse_setting(text, settings)
         allowed = reproduction.choices.get(key)
-        if allowed is not None and value not in allowed:
+        given = value if isinstance(value, tuple) else (value,)
+        if allowed is not None and not set(given) <= set(allowed):
             raise _CommandLineError(
-                f"--set {key}= takes one of {', '.join(allowed)}; got {value!r}"
+                f"--set {key}= takes {'values from' if given is value else 'one of'} "
+                f"{', '.join(allowed)}; got {value!r}"
             )
         settings[key] = value
     shown = ", ".join(
@@ -357,8 +359,8 @@ def _reproduce(args: argparse.Namespace) -> int:
     )
     rows = []
     seeds = range(args.first_seed, args.first_seed + args.seeds)
-    for seed in tqdm(
-        seeds, desc=reproduction.name, unit="seed", disable=not _progress(args)
+    for seed in progress_bar(
+        seeds, _progress(args), desc=reproduction.name, unit="seed"
     ):
         rows.append(
             {"seed": seed, **reproduction.run(seed, args.steps, settings)}
@@ -474,7 +476,7 @@ def _train_char(args: argparse.Namespace) -> int:
         "batch": args.batch,
         "seq_len": args.seq_len,
         "lr": args.lr,
-        "blas_threads": args.blas_threads,
+        "blas_threads": _blas_threads(),
     }
     save_model(
         args.out,
@@ -580,9 +582,17 @@ def _fraction(text: str) -> float:
 
 
 def _progress(args: argparse.Namespace) -> bool:
-    from tutor.train import progress_enabled
-
     return False if args.no_progress else progress_enabled(None)
+
+
+def _blas_threads() -> int | None:
+    """The number of threads BLAS uses now (None if no BLAS is found)."""
+    counts = [
+        pool["num_threads"]
+        for pool in threadpool_info()
+        if pool["user_api"] == "blas"
+    ]
+    return max(counts, default=None)
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -595,6 +605,11 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--version", action="version", version=f"tutor {__version__}"
+    )
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        help="after an error, print the full traceback (for a bug report)",
     )
     commands = parser.add_subparsers(
         dest="command", metavar="COMMAND", parser_class=_Parser
@@ -678,7 +693,7 @@ def _build_parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--no-progress", action="store_true", help="no progress bar"
     )
-    train.set_defaults(run=_train_char, trains=True)
+    train.set_defaults(run=_train_char)
 
     sample = commands.add_parser(
         "sample",
@@ -750,100 +765,52 @@ def _build_parser() -> argparse.ArgumentParser:
     reproduce.add_argument(
         "--no-progress", action="store_true", help="no progress bar"
     )
-    reproduce.set_defaults(run=_reproduce, trains=True)
+    reproduce.set_defaults(run=_reproduce)
+    for command in (train, sample, reproduce):  # also after the command's name
+        command.add_argument(
+            "--debug",
+            action="store_true",
+            default=argparse.SUPPRESS,
+            help="after an error, print the full traceback",
+        )
     return parser
-
-
-#: The environment variables that fix the number of BLAS threads when NumPy starts.
-THREAD_VARIABLES = (
-    "OPENBLAS_NUM_THREADS",
-    "OMP_NUM_THREADS",
-    "MKL_NUM_THREADS",
-)
-
-
-def _blas_threads() -> tuple[contextlib.AbstractContextManager, str]:
-    """A context that limits BLAS to one thread (when it can), and what it did.
-
-    The models here are small: a second BLAS thread gains nothing and, when another
-    program keeps the other cores busy, makes training ten or more times slower. With
-    ``threadpoolctl`` installed, the limit is set for the duration of the command.
-    Otherwise it depends on the thread variables set before Python started.
-    """
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        setting = next(
-            (os.environ[v] for v in THREAD_VARIABLES if v in os.environ),
-            "default",
-        )
-        return contextlib.nullcontext(), setting
-    return threadpool_limits(1), "1"
-
-
-def _restart_single_threaded(
-    args: argparse.Namespace, argv: Sequence[str] | None
-) -> None:
-    """Start the command again with one BLAS thread, if that is needed and possible.
-
-    Only for the commands that train, only when the command was started as a program
-    (``argv`` is None), on POSIX systems, when ``threadpoolctl`` is missing and no thread
-    variable is set: then the process is replaced (``os.execve``) by the same command
-    with ``OPENBLAS_NUM_THREADS=1`` and friends, which NumPy reads when it starts.
-    A thread variable set by the user is always respected.
-    """
-    if (
-        argv is not None
-        or os.name != "posix"
-        or not getattr(args, "trains", False)
-    ):
-        return
-    if args.command == "reproduce" and (args.list or args.name is None):
-        return  # only listing
-    if any(v in os.environ for v in THREAD_VARIABLES):
-        return
-    try:
-        import threadpoolctl  # noqa: F401 - present: _blas_threads limits the threads
-    except ImportError:
-        env = {**os.environ, **dict.fromkeys(THREAD_VARIABLES, "1")}
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os.execve(
-            sys.executable, [sys.executable, "-m", "tutor", *sys.argv[1:]], env
-        )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``tutor`` command with ``argv`` (default: the process's arguments).
 
-    The commands that train run with one BLAS thread (see :data:`THREAD_VARIABLES`).
+    Every command runs with one BLAS thread (``threadpoolctl``): the models
+    here are small, a second thread gains nothing and, when another program
+    keeps the other cores busy, makes training many times slower.
 
     Returns:
         The exit status, 0 on success, 1 after an error in the work, 2 after a mistake
-        in the command line. Errors are printed as one line on standard error.
+        in the command line. Errors are printed as one line on standard error;
+        with ``--debug``, the full traceback comes before it.
     """
+    debug = False
     try:
         args = _build_parser().parse_args(argv)
-        _restart_single_threaded(args, argv)
-        limit, args.blas_threads = _blas_threads()
-        with limit:
+        debug = args.debug
+        with threadpool_limits(1):
             return args.run(args)
     except _CommandLineError as error:
         _report(error)
         return 2
     except KeyboardInterrupt:
-        _report("interrupted")
+        _report("interrupted", debug)
         return 130
     except (ValueError, OSError, RuntimeError) as error:
-        _report(error)
+        _report(error, debug)
         return 1
-    except (
-        Exception
-    ) as error:  # a bug: still one line, but say what kind of error it was
-        _report(f"{type(error).__name__}: {error}")
+    except Exception as error:  # a bug: say what kind of error it was
+        _report(f"{type(error).__name__}: {error}", debug)
         return 1
 
 
-def _report(message: object) -> None:
+def _report(message: object, debug: bool = False) -> None:
+    """Print the error as one line on stderr, after its traceback if ``debug``."""
+    if debug:
+        traceback.print_exc()
     text = " ".join(str(message).split()) or "failed"
     print(f"tutor: error: {text}", file=sys.stderr)

@@ -19,7 +19,13 @@ from tqdm import tqdm
 from tutor._checks import as_rng
 from tutor.optim import clip_grad_norm
 
-__all__ = ["History", "train", "minibatches", "progress_enabled"]
+__all__ = [
+    "History",
+    "train",
+    "minibatches",
+    "progress_bar",
+    "progress_enabled",
+]
 
 
 @dataclass
@@ -67,8 +73,8 @@ def train(
             ``eval_every`` steps and after the last one; its results go to
             ``History.evals``.
         eval_every: the number of steps between evaluations.
-        progress: show a progress bar; None decides with
-            :func:`progress_enabled`.
+        progress: show a progress bar (``tqdm.auto``: a widget in a
+            notebook); None decides with :func:`progress_enabled`.
 
     Returns:
         A :class:`History` of the run.
@@ -76,9 +82,7 @@ def train(
     _check_counts(n_steps, eval_every)
     next_batch = batches if callable(batches) else _batch_function(batches)
     history = History()
-    bar = tqdm(
-        range(n_steps), disable=not progress_enabled(progress), leave=False
-    )
+    bar = progress_bar(range(n_steps), progress, leave=False)
     for step in bar:
         loss, grads = loss_and_grads(next_batch(step))
         if not np.isfinite(loss):
@@ -143,31 +147,44 @@ def minibatches(
 
 
 def progress_enabled(progress: bool | None = None) -> bool:
-    """Decide whether :func:`train` shows a progress bar.
+    """Decide whether a training loop shows a progress bar.
 
-    ``True`` or ``False`` decide. ``None`` means: off when the environment
-    variable ``TUTOR_PROGRESS`` is ``0`` (on when it is ``1``), off under pytest
-    and on continuous integration (``CI`` set), and otherwise on only in an
-    interactive session (a terminal or a Jupyter kernel).
+    ``True`` or ``False`` decide. ``None`` means: as the environment variable
+    ``TUTOR_PROGRESS`` says (``0`` off, ``1`` on); without it, on in a
+    Jupyter notebook where ``tqdm.auto`` draws its bars as widgets, and on
+    when standard error is a terminal (so off in logs, tests and CI).
     """
     if progress is not None:
         return bool(progress)
     setting = os.environ.get("TUTOR_PROGRESS")
     if setting in ("0", "1"):
         return setting == "1"
-    on_ci = os.environ.get("CI", "").lower() not in ("", "0", "false")
-    if on_ci or "PYTEST_CURRENT_TEST" in os.environ:
-        return False
-    return _in_jupyter_kernel() or bool(
+    return _notebook_bars() or bool(
         getattr(sys.stderr, "isatty", lambda: False)()
     )
 
 
-def _in_jupyter_kernel() -> bool:
-    """True inside a Jupyter kernel (a notebook), where stderr is no terminal."""
-    ipython = sys.modules.get("IPython")
-    shell = ipython.get_ipython() if ipython is not None else None
-    return getattr(shell, "kernel", None) is not None
+def progress_bar(
+    iterable: Iterable, progress: bool | None = None, **options
+) -> tqdm:
+    """A ``tqdm.auto`` bar over ``iterable``, shown if :func:`progress_enabled`.
+
+    ``options`` go to ``tqdm``. A bar that is not shown is a plain ``tqdm``
+    with ``disable=True``, so that ``tqdm.auto`` is not even imported.
+    """
+    if not progress_enabled(progress):
+        return tqdm(iterable, disable=True, **options)
+    from tqdm.auto import tqdm as auto_tqdm
+
+    return auto_tqdm(iterable, **options)
+
+
+def _notebook_bars() -> bool:
+    """True where ``tqdm.auto`` draws notebook widgets (a Jupyter kernel with
+    ``ipywidgets``)."""
+    from tqdm.autonotebook import tqdm as chosen
+
+    return chosen is not tqdm
 
 
 def _batch_function(batches: Iterable) -> Callable[[int], object]:

@@ -3,6 +3,8 @@
 Each module holds the loops that a chapter runs and shows, so that the
 notebook stays short and the experiment is tested like the rest of the package.
 
+- :mod:`tutor.experiments.elman`: Elman's temporal XOR, a simple RNN that
+  predicts the XOR bit of each triplet.
 - :mod:`tutor.experiments.bptt`: the cost of full backpropagation through time,
   and truncated BPTT on the delayed-recall task.
 - :mod:`tutor.experiments.adding`: training on the adding problem, with and
@@ -12,7 +14,7 @@ notebook stays short and the experiment is tested like the rest of the package.
 - :mod:`tutor.experiments.lstm_memory`: the LSTM on the adding problem, the
   forget-gate bias, and the forget gate on a continual Reber stream.
 - :mod:`tutor.experiments.compare`: the simple RNN, the LSTM and the GRU at equal
-  parameter count on several tasks (``python -m tutor.experiments.compare``).
+  parameter count on several tasks (``tutor reproduce compare`` from a shell).
 - :mod:`tutor.experiments.tuning`: small sweeps of the settings that matter most
   in practice, and early stopping.
 """

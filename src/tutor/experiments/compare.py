@@ -28,16 +28,16 @@ parameter count (:func:`count_parameters`) is closest to the LSTM's.
 
 :func:`run_sweep` runs every (task, cell, seed) and :func:`summarize` turns the
 runs into one row per task and cell. The chapter runs three seeds; a larger sweep
-is one call away, ``run_sweep(seeds=range(10))``, or from a shell::
+is one call away, ``run_sweep(seeds=range(10))``, or from a shell, one task at a
+time (``--set cells=lstm,gru`` for some of the cells, ``--set gate_bias=1``)::
 
-    python -m tutor.experiments.compare --seeds 10 --tasks adding reber recall
+    tutor reproduce compare --seeds 10 --set task=reber
 
 Shapes: T steps, B sequences, D inputs, H hidden units, O outputs.
 """
 
 from __future__ import annotations
 
-import argparse
 import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import NamedTuple
@@ -83,7 +83,6 @@ __all__ = [
     "run_sweep",
     "summarize",
     "format_table",
-    "main",
 ]
 
 #: The recurrent layers compared, a simple (Elman) RNN with tanh units, an LSTM and a GRU.
@@ -677,46 +676,6 @@ def format_table(rows: Sequence[dict[str, object]]) -> str:
     return "\n".join(lines)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run a sweep and print its table: ``python -m tutor.experiments.compare [options]``.
-
-    Args:
-        argv: the arguments (``None``: the command line). ``--seeds N`` runs seeds
-            0..N-1 (default 2); ``--tasks`` and ``--cells`` choose subsets;
-            ``--gate-bias`` sets the remember bias; ``--verbose`` prints every run.
-
-    Returns:
-        The exit status, 0.
-    """
-    parser = argparse.ArgumentParser(
-        prog="python -m tutor.experiments.compare",
-        description="Simple RNN, LSTM and GRU at equal parameter count (Chung et al. 2014, small).",
-    )
-    parser.add_argument(
-        "--seeds", type=int, default=2, help="number of seeds (0..N-1)"
-    )
-    parser.add_argument(
-        "--tasks", nargs="+", choices=TASKS, default=list(TASKS)
-    )
-    parser.add_argument(
-        "--cells", nargs="+", choices=CELLS, default=list(CELLS)
-    )
-    parser.add_argument("--gate-bias", type=float, default=GATE_BIAS)
-    parser.add_argument("--verbose", action="store_true")
-    args = parser.parse_args(argv)
-    if args.seeds < 1:
-        parser.error(f"--seeds must be at least 1; got {args.seeds}")
-    runs = run_sweep(
-        args.tasks,
-        args.cells,
-        range(args.seeds),
-        gate_bias=args.gate_bias,
-        verbose=args.verbose,
-    )
-    print(format_table(summarize(runs)))
-    return 0
-
-
 def _record(
     task: str, cell: str, layer, readout: Dense, seed: int, progress: Progress
 ) -> Run:
@@ -784,7 +743,3 @@ def _describe(run: Run) -> str:
         f"{run.task:<7}{run.cell:<5}H={run.hidden_size:<3}seed {run.seed}: {outcome}, "
         f"score {run.score:.3f}, {1000 * run.seconds_per_step:.2f} ms per update"
     )
-
-
-if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(main())
