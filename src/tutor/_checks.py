@@ -24,6 +24,7 @@ __all__ = [
     "check_finite",
     "check_same_keys",
     "check_int_array",
+    "check_int",
     "as_rng",
     "format_shape",
 ]
@@ -121,6 +122,24 @@ def check_int_array(name: str, array: object) -> np.ndarray:
             f"Targets are indices 0..C-1, not one-hot vectors or floats."
         )
     return result
+
+
+def check_int(name: str, value: object, minimum: int = 1) -> int:
+    """Return ``value`` as an ``int``, or raise ``ValueError`` unless it is an int >= ``minimum``.
+
+    Sizes, counts and budgets all go through this check. ``True`` is refused
+    although Python counts it as an int, and so is a float such as ``2.0``:
+    nothing is converted behind the reader's back. The message names the
+    argument, what it must be and what was given.
+    """
+    want = "a positive int" if minimum == 1 else f"an int >= {minimum}"
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise ValueError(
+            f"{name} must be {want}; got {type(value).__name__} {value!r}."
+        )
+    if value < minimum:
+        raise ValueError(f"{name} must be {want}; got {int(value)}.")
+    return int(value)
 
 
 def check_finite(name: str, array: np.ndarray) -> None:

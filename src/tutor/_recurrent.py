@@ -27,6 +27,7 @@ import numpy as np
 from tutor._checks import (
     check_finite,
     check_float_array,
+    check_int,
     check_ndim,
     check_same_keys,
     check_shape,
@@ -71,16 +72,8 @@ BATCH_FIRST_HINT = (
 
 def check_sizes(input_size: int, hidden_size: int) -> None:
     """Raise ``ValueError`` unless both sizes are positive integers."""
-    for name, value in (
-        ("input_size", input_size),
-        ("hidden_size", hidden_size),
-    ):
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, (int, np.integer))
-            or value < 1
-        ):
-            raise ValueError(f"{name} must be a positive int; got {value!r}.")
+    check_int("input_size", input_size)
+    check_int("hidden_size", hidden_size)
 
 
 def check_bool(name: str, value: object) -> bool:

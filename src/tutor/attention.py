@@ -41,7 +41,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from tutor._checks import as_rng, check_float_array, check_ndim, check_shape
+from tutor._checks import (
+    as_rng,
+    check_float_array,
+    check_int,
+    check_ndim,
+    check_shape,
+)
 
 __all__ = [
     "init_additive_attention",
@@ -83,12 +89,7 @@ def init_additive_attention(
         ("dec_size", dec_size),
         ("attention_size", attention_size),
     ):
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, (int, np.integer))
-            or value < 1
-        ):
-            raise ValueError(f"{name} must be a positive int; got {value!r}.")
+        check_int(name, value)
     dtype = np.dtype(dtype)
     if dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
         raise ValueError(

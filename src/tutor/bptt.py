@@ -21,7 +21,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from tutor._checks import check_ndim, check_time_major_layer
+from tutor._checks import check_int, check_ndim, check_time_major_layer
 from tutor.feedforward import named_gradients
 from tutor.optim import clip_grad_norm
 
@@ -92,12 +92,7 @@ def bptt_windows(
     """
     k2 = k1 if k2 is None else k2
     for name, value in (("n_steps", n_steps), ("k1", k1), ("k2", k2)):
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, (int, np.integer))
-            or value < 1
-        ):
-            raise ValueError(f"{name} must be a positive int; got {value!r}.")
+        check_int(name, value)
     if k2 < k1:
         raise ValueError(
             f"k2 (steps backpropagated through, {k2}) must be at least k1 (steps between "

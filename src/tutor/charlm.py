@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from tqdm import tqdm
 
-from tutor._checks import as_rng
+from tutor._checks import as_rng, check_int
 from tutor.data.text import Vocabulary, text_batches
 from tutor.feedforward import Dense, named_gradients, named_parameters
 from tutor.functional import log_softmax, softmax_cross_entropy
@@ -290,7 +290,7 @@ class CharLM:
         Returns:
             ``(n,)`` int64 ids (the prime is not included).
         """
-        n = _check_count("n", n, minimum=0)
+        n = check_int("n", n, minimum=0)
         if not (np.isfinite(temperature) and temperature >= 0):
             raise ValueError(
                 f"temperature must be a number >= 0; got {temperature!r}."
@@ -404,17 +404,6 @@ def _detach(state: object) -> object:
     return state.copy()
 
 
-def _check_count(name: str, value: object, minimum: int = 1) -> int:
-    """Return ``value`` as an int, or raise ``ValueError`` unless it is an int >= minimum."""
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, np.integer))
-        or value < minimum
-    ):
-        raise ValueError(f"{name} must be an int >= {minimum}; got {value!r}.")
-    return int(value)
-
-
 def bits_per_char(
     model: CharLM, ids: object, batch_size: int = 16, seq_len: int = 200
 ) -> float:
@@ -492,7 +481,7 @@ def _check_budget(n_steps: int | None, seconds: float | None) -> None:
             "give n_steps (a number of updates) or seconds (a time budget), or both."
         )
     if n_steps is not None:
-        _check_count("n_steps", n_steps)
+        check_int("n_steps", n_steps)
     if seconds is not None and not (np.isfinite(seconds) and seconds > 0):
         raise ValueError(f"seconds must be a number > 0; got {seconds!r}.")
 
@@ -600,7 +589,7 @@ def train_charlm(
     batches = text_batches(ids, batch_size, seq_len)
     budget = _Budget(n_steps, seconds, progress)
     if eval_every is not None:
-        _check_count("eval_every", eval_every)
+        check_int("eval_every", eval_every)
     optimizer = Adam(model.params, lr=lr) if optimizer is None else optimizer
     history = CharLMHistory(optimizer=optimizer)
     steps, chars, elapsed = 0, 0, 0.0
@@ -668,8 +657,8 @@ def minchar_init(
     """
     rng = as_rng(rng)
     K, H = (
-        _check_count("vocab_size", vocab_size),
-        _check_count("hidden_size", hidden_size),
+        check_int("vocab_size", vocab_size),
+        check_int("hidden_size", hidden_size),
     )
     return {
         "Wxh": rng.normal(0.0, 0.01, (H, K)),
@@ -976,7 +965,7 @@ def train_minchar_seeds(
         )
     if len(seeds) == 0:
         raise ValueError("seeds must hold at least one seed.")
-    n_steps = _check_count("n_steps", n_steps)
+    n_steps = check_int("n_steps", n_steps)
     stream = ids.tolist()
     inits = [minchar_init(vocab_size, hidden_size, seed) for seed in seeds]
     params = {name: np.stack([p[name] for p in inits]) for name in inits[0]}

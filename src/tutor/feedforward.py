@@ -14,7 +14,13 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from tutor._checks import as_rng, check_finite, check_float_array, check_shape
+from tutor._checks import (
+    as_rng,
+    check_finite,
+    check_float_array,
+    check_int,
+    check_shape,
+)
 from tutor.functional import (
     drelu_from_output,
     dsigmoid_from_output,
@@ -57,8 +63,8 @@ class Dense:
         rng: int | np.random.Generator | None = None,
         dtype: type = np.float64,
     ):
-        _check_size("in_features", in_features)
-        _check_size("out_features", out_features)
+        check_int("in_features", in_features)
+        check_int("out_features", out_features)
         rng = as_rng(rng)
         self.dtype = np.dtype(dtype)
         if not np.issubdtype(self.dtype, np.floating):
@@ -278,13 +284,3 @@ def named_gradients(layers: dict) -> dict[str, np.ndarray]:
         for prefix, layer in layers.items()
         for name, array in layer.grads.items()
     }
-
-
-def _check_size(name: str, value: object) -> None:
-    """Raise ``ValueError`` unless ``value`` is a positive int."""
-    if (
-        not isinstance(value, (int, np.integer))
-        or isinstance(value, bool)
-        or value < 1
-    ):
-        raise ValueError(f"{name} must be a positive int; got {value!r}.")

@@ -38,7 +38,7 @@ from typing import NamedTuple
 import numpy as np
 from tqdm import tqdm
 
-from tutor._checks import as_rng
+from tutor._checks import as_rng, check_int
 from tutor.feedforward import Dense, named_gradients, named_parameters
 from tutor.functional import mse
 from tutor.gru import GRU
@@ -87,17 +87,6 @@ def _check_series(name: str, series: object, min_length: int = 1) -> np.ndarray:
             f"...; fill the gaps first (tutor.data.series.fill_gaps)."
         )
     return array
-
-
-def _check_int(name: str, value: object, minimum: int) -> int:
-    """Return ``value`` as an int, or raise ``ValueError`` unless it is an int >= minimum."""
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, np.integer))
-        or value < minimum
-    ):
-        raise ValueError(f"{name} must be an int >= {minimum}; got {value!r}.")
-    return int(value)
 
 
 # ------------------------------------------------------------------------------ splitting
@@ -154,8 +143,8 @@ def split_in_time(
     if series.ndim != 1:
         raise ValueError(f"series must be 1-D, (N,); got shape {series.shape}.")
     if times is None:
-        a = _check_int("train_end", train_end, 0)
-        b = _check_int("valid_end", valid_end, 0)
+        a = check_int("train_end", train_end, 0)
+        b = check_int("valid_end", valid_end, 0)
     else:
         times = np.asarray(times)
         if times.shape != series.shape or np.any(np.diff(times) <= 0):
@@ -225,7 +214,7 @@ def last_value_forecast(history: object, horizon: int) -> np.ndarray:
         ``(horizon,)``, each equal to ``history[-1]``.
     """
     history = _check_series("history", history)
-    return np.full(_check_int("horizon", horizon, 1), history[-1])
+    return np.full(check_int("horizon", horizon, 1), history[-1])
 
 
 def seasonal_naive_forecast(
@@ -246,9 +235,9 @@ def seasonal_naive_forecast(
     Returns:
         ``(horizon,)``.
     """
-    period = _check_int("period", period, 1)
+    period = check_int("period", period, 1)
     history = _check_series("history", history, min_length=period)
-    horizon = _check_int("horizon", horizon, 1)
+    horizon = check_int("horizon", horizon, 1)
     last_season = history[len(history) - period :]
     return last_season[np.arange(horizon) % period].copy()
 
@@ -285,7 +274,7 @@ class ARModel(NamedTuple):
         """
         p = self.order
         history = _check_series("history", history, min_length=p)
-        horizon = _check_int("horizon", horizon, 1)
+        horizon = check_int("horizon", horizon, 1)
         # most recent first, like coef
         window = list(history[len(history) - p :][::-1])
         out = np.empty(horizon)
@@ -317,7 +306,7 @@ def fit_ar(series: object, order: int) -> ARModel:
         >>> round(float(model.coef[0]), 6), round(model.intercept, 6) + 0.0
         (2.0, 0.0)
     """
-    p = _check_int("order", order, 1)
+    p = check_int("order", order, 1)
     series = _check_series("series", series, min_length=2 * p + 1)
     n = len(series)
     # Row t - p of the design matrix holds 1, y_{t-1}, ..., y_{t-p}.
@@ -361,7 +350,7 @@ def difference(series: object, lag: int = 1) -> np.ndarray:
     With ``lag = 1`` these are the step-to-step changes; with the season's length (12
     for monthly data) the change from the same time one season earlier.
     """
-    lag = _check_int("lag", lag, 1)
+    lag = check_int("lag", lag, 1)
     series = _check_series("series", series, min_length=lag + 1)
     return series[lag:] - series[:-lag]
 
@@ -384,7 +373,7 @@ def undifference(changes: object, history: object, lag: int = 1) -> np.ndarray:
         >>> undifference([1.0, 1.0, 2.0], history=[5.0, 6.0]).tolist()
         [7.0, 8.0, 10.0]
     """
-    lag = _check_int("lag", lag, 1)
+    lag = check_int("lag", lag, 1)
     changes = _check_series("changes", changes)
     history = _check_series("history", history, min_length=lag)
     values = np.concatenate(
@@ -437,7 +426,7 @@ class Forecaster:
     ) -> None:
         if cell not in _CELLS:
             raise ValueError(f"cell must be one of {_CELLS}; got {cell!r}.")
-        self.horizon = _check_int("horizon", horizon, 1)
+        self.horizon = check_int("horizon", horizon, 1)
         rng = as_rng(rng)
         if cell == "lstm":
             forget_bias = 1.0 if forget_bias is None else forget_bias
@@ -565,7 +554,7 @@ class Forecaster:
             ``(steps,)`` in the series' units.
         """
         scaler = self._require_scaler()
-        steps = _check_int("steps", steps, 1)
+        steps = check_int("steps", steps, 1)
         z = scaler.transform(_check_series("history", history))
         predictions, state = self.forward(z[:, None])
         made = [predictions[-1, 0, :].astype(np.float64)]
@@ -686,19 +675,19 @@ def train_forecaster(
     Returns:
         A :class:`ForecastHistory`.
     """
-    window = _check_int("window", window, 2)
+    window = check_int("window", window, 2)
     burn_in = (
-        window // 4 if burn_in is None else _check_int("burn_in", burn_in, 0)
+        window // 4 if burn_in is None else check_int("burn_in", burn_in, 0)
     )
     if burn_in >= window:
         raise ValueError(
             f"burn_in ({burn_in}) must be smaller than window ({window})."
         )
     for name, value in (("batch_size", batch_size), ("max_steps", max_steps)):
-        _check_int(name, value, 1)
+        check_int(name, value, 1)
     eval_every, patience = (
-        _check_int("eval_every", eval_every, 1),
-        _check_int("patience", patience, 1),
+        check_int("eval_every", eval_every, 1),
+        check_int("patience", patience, 1),
     )
     k = model.horizon
     train = _check_series("train", train, min_length=2)

@@ -42,6 +42,7 @@ import numpy as np
 from tutor._checks import (
     as_rng,
     check_float_array,
+    check_int,
     check_int_array,
     check_ndim,
     check_shape,
@@ -136,7 +137,7 @@ class Seq2Seq:
             ("vocab_out", vocab_out),
             ("hidden_size", hidden_size),
         ):
-            _check_positive(name, value)
+            check_int(name, value)
         if not isinstance(attention, (bool, np.bool_)):
             raise ValueError(
                 f"attention must be True or False; got {attention!r}."
@@ -147,7 +148,7 @@ class Seq2Seq:
             )
         if attention_size is None:
             attention_size = hidden_size
-        _check_positive("attention_size", attention_size)
+        check_int("attention_size", attention_size)
         self.dtype = check_dtype(dtype)
         self.vocab_in, self.vocab_out = int(vocab_in), int(vocab_out)
         self.hidden_size, self.attention_size = (
@@ -402,7 +403,7 @@ class Seq2Seq:
         The encoder runs again, so the values a following :meth:`backward` would need
         are gone: call :meth:`forward` again before it.
         """
-        _check_positive("max_len", max_len)
+        check_int("max_len", max_len)
         src, _ = self._check_ids(src, None)
         self._cache = None
         S, B = src.shape
@@ -537,15 +538,6 @@ def _flat(parts: dict[str, dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
     }
 
 
-def _check_positive(name: str, value: object) -> None:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, np.integer))
-        or value < 1
-    ):
-        raise ValueError(f"{name} must be a positive int; got {value!r}.")
-
-
 def _check_id_array(
     name: str, ids: object, vocab: int, labels: str, vocab_name: str
 ):
@@ -628,7 +620,7 @@ def score_by_length(
     Returns:
         One :class:`Seq2SeqScore` per length, in the order of ``lengths``.
     """
-    _check_positive("n", n)
+    check_int("n", n)
     rng = as_rng(rng)
     scores = []
     for length in lengths:
@@ -676,7 +668,7 @@ def train_seq2seq(
         The :class:`tutor.train.History` of the run, with the loss of every step and
         the results of ``evaluate``.
     """
-    _check_positive("batch_size", batch_size)
+    check_int("batch_size", batch_size)
     rng = as_rng(rng)
     optimizer = Adam(model.params, lr=lr)
 

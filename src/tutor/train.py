@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from tqdm import tqdm
 
-from tutor._checks import as_rng
+from tutor._checks import as_rng, check_int
 from tutor.optim import clip_grad_norm
 
 __all__ = [
@@ -79,7 +79,8 @@ def train(
     Returns:
         A :class:`History` of the run.
     """
-    _check_counts(n_steps, eval_every)
+    check_int("n_steps", n_steps, minimum=0)
+    check_int("eval_every", eval_every)
     next_batch = batches if callable(batches) else _batch_function(batches)
     history = History()
     bar = progress_bar(range(n_steps), progress, leave=False)
@@ -201,17 +202,3 @@ def _batch_function(batches: Iterable) -> Callable[[int], object]:
             ) from None
 
     return next_batch
-
-
-def _check_counts(n_steps: int, eval_every: int) -> None:
-    """Raise ``ValueError`` unless n_steps >= 0 and eval_every >= 1 are ints."""
-    for name, value, low in (
-        ("n_steps", n_steps, 0),
-        ("eval_every", eval_every, 1),
-    ):
-        if (
-            not isinstance(value, (int, np.integer))
-            or isinstance(value, bool)
-            or value < low
-        ):
-            raise ValueError(f"{name} must be an int >= {low}; got {value!r}.")

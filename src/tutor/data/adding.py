@@ -60,6 +60,7 @@ import numpy as np
 from tutor._checks import (
     as_rng,
     check_float_array,
+    check_int,
     check_int_array,
     check_shape,
 )
@@ -130,8 +131,8 @@ def adding_problem(
     Raises:
         ValueError: a count is not an int or is too small, or a bad dtype or ``rng``.
     """
-    n_sequences = _check_int("n_sequences", n_sequences, 1)
-    T = _check_int("T", T, 4)
+    n_sequences = check_int("n_sequences", n_sequences, 1)
+    T = check_int("T", T, 4)
     dtype = np.dtype(dtype)
     if dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
         raise ValueError(
@@ -213,7 +214,7 @@ def adding_baseline_error(T: int) -> float:
     Returns:
         The expected mean absolute error, a float.
     """
-    T = _check_int("T", T, 4)
+    T = check_int("T", T, 4)
     p = 1.0 / min(10, T)
     return 1.0 / 6.0 - p / 24.0
 
@@ -248,22 +249,11 @@ def last_outputs_backward(
         step ``lengths[b] - 1`` of sequence b, zeros everywhere else.
     """
     dlast = check_float_array("dlast", dlast)
-    n_steps = _check_int("n_steps", n_steps, 1)
+    n_steps = check_int("n_steps", n_steps, 1)
     doutputs = np.zeros((n_steps, *dlast.shape), dtype=dlast.dtype)
     _, lengths = _check_lengths(doutputs, lengths)
     doutputs[lengths - 1, np.arange(len(lengths))] = dlast
     return doutputs
-
-
-def _check_int(name: str, value: object, minimum: int) -> int:
-    """Return ``value`` as an int, or raise ``ValueError`` if it is not an int >= minimum."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ValueError(
-            f"{name} must be an int; got {type(value).__name__} {value!r}."
-        )
-    if value < minimum:
-        raise ValueError(f"{name} must be at least {minimum}; got {value}.")
-    return int(value)
 
 
 def _check_outputs(

@@ -49,7 +49,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from tutor._checks import as_rng, check_int_array, check_shape
+from tutor._checks import as_rng, check_int, check_int_array, check_shape
 
 __all__ = [
     "Seq2SeqBatch",
@@ -72,34 +72,23 @@ class Seq2SeqBatch(NamedTuple):
     tgt: np.ndarray
 
 
-def _check_count(name: str, value: object, minimum: int) -> int:
-    """Return ``value`` as an int, or raise ``ValueError`` if it is not an int >= minimum."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ValueError(
-            f"{name} must be an int; got {type(value).__name__} {value!r}."
-        )
-    if value < minimum:
-        raise ValueError(f"{name} must be at least {minimum}; got {value}.")
-    return int(value)
-
-
 def _symbols(
     n: int, length: int | tuple[int, int], vocab_size: int, rng
 ) -> np.ndarray:
     """Draw ``(S, n)`` symbols uniformly from ``0 .. vocab_size-1``, S given or drawn."""
-    n = _check_count("n", n, 1)
-    vocab_size = _check_count("vocab_size", vocab_size, 2)
+    n = check_int("n", n, 1)
+    vocab_size = check_int("vocab_size", vocab_size, 2)
     rng = as_rng(rng)
     if isinstance(length, tuple):
         if len(length) != 2:
             raise ValueError(
                 f"length must be an int or a pair (low, high); got a tuple of {len(length)}."
             )
-        low = _check_count("length[0]", length[0], 1)
-        high = _check_count("length[1]", length[1], low)
+        low = check_int("length[0]", length[0], 1)
+        high = check_int("length[1]", length[1], low)
         length = int(rng.integers(low, high + 1))
     else:
-        length = _check_count("length", length, 1)
+        length = check_int("length", length, 1)
     return rng.integers(0, vocab_size, size=(length, n), dtype=np.int64)
 
 

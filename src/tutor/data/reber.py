@@ -53,7 +53,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from tutor._checks import as_rng
+from tutor._checks import as_rng, check_int
 
 __all__ = [
     "ALPHABET",
@@ -252,14 +252,7 @@ def generate_dataset(
         A list of ``n_strings`` strs; the same as calling :func:`generate`
         ``n_strings`` times with one Generator.
     """
-    if isinstance(n_strings, bool) or not isinstance(
-        n_strings, (int, np.integer)
-    ):
-        raise ValueError(
-            f"n_strings must be an int; got {type(n_strings).__name__}."
-        )
-    if n_strings < 0:
-        raise ValueError(f"n_strings must be at least 0; got {n_strings}.")
+    check_int("n_strings", n_strings, minimum=0)
     rng = as_rng(rng)
     return [generate(rng, embedded) for _ in range(n_strings)]
 
@@ -483,15 +476,8 @@ def continual_stream(
         True; ``outer`` marks the steps whose target is an embedded string's
         final T or P.
     """
-    for name, value in (("n_steps", n_steps), ("n_streams", n_streams)):
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, (int, np.integer))
-            or value < 1
-        ):
-            raise ValueError(
-                f"{name} must be an int of at least 1; got {value!r}."
-            )
+    check_int("n_steps", n_steps)
+    check_int("n_streams", n_streams)
     automaton = _automaton(embedded)
     choices = as_rng(rng).integers(0, 2, size=(n_steps + 1, n_streams))
     symbols, states = _walk_streams(automaton, choices)

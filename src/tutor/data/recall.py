@@ -34,7 +34,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from tutor._checks import as_rng
+from tutor._checks import as_rng, check_int
 
 __all__ = ["IGNORE", "RecallTask", "delayed_recall"]
 
@@ -61,17 +61,6 @@ class RecallTask(NamedTuple):
     mask: np.ndarray
     symbols: np.ndarray
     delay: int
-
-
-def _check_int(name: str, value: object, minimum: int) -> int:
-    """Return ``value`` as an int, or raise ``ValueError`` if it is not an int >= minimum."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ValueError(
-            f"{name} must be an int; got {type(value).__name__} {value!r}."
-        )
-    if value < minimum:
-        raise ValueError(f"{name} must be at least {minimum}; got {value}.")
-    return int(value)
 
 
 def delayed_recall(
@@ -101,15 +90,15 @@ def delayed_recall(
     Raises:
         ValueError: a count is not an int, is too small, or ``n_steps <= delay``.
     """
-    delay = _check_int("delay", delay, 0)
-    n_steps = _check_int("n_steps", n_steps, 1)
+    delay = check_int("delay", delay, 0)
+    n_steps = check_int("n_steps", n_steps, 1)
     if n_steps <= delay:
         raise ValueError(
             f"n_steps ({n_steps}) must be larger than delay ({delay}): the first "
             f"{delay} steps have no target, so a shorter stream would have none at all."
         )
-    n_streams = _check_int("n_streams", n_streams, 1)
-    n_symbols = _check_int("n_symbols", n_symbols, 2)
+    n_streams = check_int("n_streams", n_streams, 1)
+    n_symbols = check_int("n_symbols", n_symbols, 2)
     dtype = np.dtype(dtype)
     if not np.issubdtype(dtype, np.floating):
         raise ValueError(

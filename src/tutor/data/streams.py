@@ -53,7 +53,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from tutor._checks import as_rng
+from tutor._checks import as_rng, check_int
 
 __all__ = [
     "temporal_xor",
@@ -77,20 +77,9 @@ __all__ = [
 # --------------------------------------------------------------------------- checks
 
 
-def _check_count(name: str, value: object, minimum: int = 1) -> int:
-    """Return ``value`` as an int, or raise ``ValueError`` if it is not an int >= minimum."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ValueError(
-            f"{name} must be an int; got {type(value).__name__} {value!r}."
-        )
-    if value < minimum:
-        raise ValueError(f"{name} must be at least {minimum}; got {value}.")
-    return int(value)
-
-
 def _n_columns(n_streams: int | None) -> int:
     """The number of streams to draw: 1 when ``n_streams`` is None (a single 1-D stream)."""
-    return 1 if n_streams is None else _check_count("n_streams", n_streams)
+    return 1 if n_streams is None else check_int("n_streams", n_streams)
 
 
 def _squeeze_single(array: np.ndarray, n_streams: int | None) -> np.ndarray:
@@ -130,7 +119,7 @@ def temporal_xor(
         >>> bool(bits[2] == bits[0] ^ bits[1]) and phase.tolist() == [0, 1, 2, 0, 1, 2]
         True
     """
-    n_steps = _check_count("n_steps", n_steps)
+    n_steps = check_int("n_steps", n_steps)
     n_columns = _n_columns(n_streams)
     rng = as_rng(rng)
     # One spare triplet, so that a stream shifted by up to two bits is still T long.
@@ -225,7 +214,7 @@ def temporal_xor_task(
         An :class:`XorTask` with ``inputs`` and ``targets`` ``(T, B, 1)`` and
         ``target_phase`` ``(T, B)``.
     """
-    n_steps = _check_count("n_steps", n_steps)
+    n_steps = check_int("n_steps", n_steps)
     bits, phase = temporal_xor(
         n_steps + 1, rng, _n_columns(n_streams), random_offset
     )
@@ -295,7 +284,7 @@ def letter_indices(
         >>> letters_to_text(letter_indices(12, rng=1))[:1] in "bdg"
         True
     """
-    n_letters = _check_count("n_letters", n_letters)
+    n_letters = check_int("n_letters", n_letters)
     n_columns = _n_columns(n_streams)
     rng = as_rng(rng)
     letters = np.stack(
@@ -401,7 +390,7 @@ def letter_task(
         A :class:`LetterTask`: ``inputs`` and ``targets`` ``(T, B, 6)``,
         ``target_letter`` and ``target_is_vowel`` ``(T, B)``.
     """
-    n_steps = _check_count("n_steps", n_steps)
+    n_steps = check_int("n_steps", n_steps)
     letters = letter_indices(n_steps + 1, rng, _n_columns(n_streams))
     inputs, targets = next_step_pairs(encode_letters(letters, dtype), dtype)
     return LetterTask(inputs, targets, letters[1:], is_vowel(letters[1:]))

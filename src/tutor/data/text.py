@@ -40,6 +40,8 @@ from importlib import resources
 
 import numpy as np
 
+from tutor._checks import check_int
+
 __all__ = [
     "TEXT_SOURCES",
     "load_text",
@@ -310,8 +312,8 @@ def text_batches(ids: object, batch_size: int, seq_len: int) -> TextBatches:
         ([[0, 1, 2], [5, 6, 7]], [[1, 2, 3], [6, 7, 8]])
     """
     ids = _check_ids(ids)
-    batch_size = _check_count("batch_size", batch_size)
-    seq_len = _check_count("seq_len", seq_len)
+    batch_size = check_int("batch_size", batch_size)
+    seq_len = check_int("seq_len", seq_len)
     n = len(ids)
     if n < batch_size + 1:
         raise ValueError(
@@ -367,17 +369,6 @@ def unigram_bits_per_char(
     return float(bits[eval_ids].mean())
 
 
-def _check_count(name: str, value: object) -> int:
-    """Return ``value`` as an int, or raise ``ValueError`` unless it is an int >= 1."""
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, np.integer))
-        or value < 1
-    ):
-        raise ValueError(f"{name} must be a positive int; got {value!r}.")
-    return int(value)
-
-
 def _check_ids(
     ids: object, vocab_size: int | None = None, name: str = "ids"
 ) -> np.ndarray:
@@ -397,7 +388,7 @@ def _check_ids(
             f"{array.shape} and dtype {array.dtype}."
         )
     if vocab_size is not None:
-        vocab_size = _check_count("vocab_size", vocab_size)
+        vocab_size = check_int("vocab_size", vocab_size)
         if array.min() < 0 or array.max() >= vocab_size:
             raise ValueError(
                 f"{name} must lie in 0..{vocab_size - 1}; got values from {array.min()} "

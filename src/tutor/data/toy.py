@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tutor._checks import as_rng
+from tutor._checks import as_rng, check_int
 
 __all__ = ["CORNERS", "xor_clusters"]
 
@@ -48,12 +48,7 @@ def xor_clusters(
         >>> bool(np.all(y == (x[:, 0] * x[:, 1] < 0)))
         True
     """
-    if (
-        isinstance(n_points, bool)
-        or not isinstance(n_points, (int, np.integer))
-        or n_points < 1
-    ):
-        raise ValueError(f"n_points must be an int >= 1; got {n_points!r}.")
+    check_int("n_points", n_points)
     if not np.isfinite(spread) or spread < 0:
         raise ValueError(
             f"spread must be a finite number >= 0; got {spread!r}."

@@ -20,6 +20,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from tutor._checks import check_int
 from tutor.bptt import full_bptt, truncated_bptt
 from tutor.data.recall import RecallTask, delayed_recall
 from tutor.feedforward import Dense, named_parameters
@@ -86,8 +87,7 @@ def full_bptt_cost(
     Returns:
         A :class:`BpttCost`.
     """
-    if repeats < 1:
-        raise ValueError(f"repeats must be at least 1; got {repeats}.")
+    check_int("repeats", repeats)
     if tracemalloc.is_tracing():
         raise RuntimeError(
             "full_bptt_cost starts tracemalloc itself: stop it first."

@@ -44,6 +44,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from tutor._checks import check_int
 from tutor.data import reber
 from tutor.data.adding import adding_accuracy, adding_problem
 from tutor.data.recall import delayed_recall
@@ -208,9 +209,9 @@ def count_parameters(
         (361, 343)
     """
     _check_choice("cell", cell, CELLS)
-    D = _check_size("input_size", input_size)
-    H = _check_size("hidden_size", hidden_size)
-    n_out = _check_size("output_size", output_size)
+    D = check_int("input_size", input_size)
+    H = check_int("hidden_size", hidden_size)
+    n_out = check_int("output_size", output_size)
     blocks = {"srn": 1, "lstm": 4, "gru": 3}[cell]
     layer = blocks * H * (D + H + 1) + (H if cell == "gru" else 0)
     return layer + n_out * (H + 1)
@@ -230,7 +231,7 @@ def matched_hidden_size(
     Returns:
         H >= 1; of two sizes equally close, the smaller.
     """
-    n_params = _check_size("n_params", n_params)
+    n_params = check_int("n_params", n_params)
     best, H = 1, 1
     while True:
         count = count_parameters(cell, input_size, H, output_size)
@@ -260,7 +261,7 @@ def matched_sizes(
     lstm_size = (
         LSTM_SIZES[task]
         if lstm_size is None
-        else _check_size("lstm_size", lstm_size)
+        else check_int("lstm_size", lstm_size)
     )
     budget = count_parameters("lstm", D, lstm_size, n_out)
     return {cell: matched_hidden_size(cell, budget, D, n_out) for cell in cells}
@@ -338,8 +339,8 @@ def train_until_success(
     Returns:
         A :class:`Progress`.
     """
-    max_rounds = _check_size("max_rounds", max_rounds)
-    eval_every = _check_size("eval_every", eval_every)
+    max_rounds = check_int("max_rounds", max_rounds)
+    eval_every = check_int("eval_every", eval_every)
     updates, seconds, curve, success = 0, 0.0, [], False
     for round_ in range(1, max_rounds + 1):
         start = time.perf_counter()
@@ -710,7 +711,7 @@ def _settings(task: str, given: dict) -> dict:
             if not (np.isfinite(value) and value > 0):
                 raise ValueError(f"{key} must be a number > 0; got {value!r}.")
         elif key != "delay":
-            settings[key] = _check_size(key, value)
+            settings[key] = check_int(key, value)
         else:
             settings[key] = int(value)
     return settings
@@ -721,16 +722,6 @@ def _check_choice(name: str, value: object, choices: Sequence[str]) -> None:
         raise ValueError(
             f"{name} must be one of {', '.join(map(repr, choices))}; got {value!r}."
         )
-
-
-def _check_size(name: str, value: object) -> int:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, np.integer))
-        or value < 1
-    ):
-        raise ValueError(f"{name} must be an int of at least 1; got {value!r}.")
-    return int(value)
 
 
 def _describe(run: Run) -> str:

@@ -26,7 +26,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from tutor._checks import as_rng, check_ndim
+from tutor._checks import as_rng, check_int, check_ndim
 from tutor.bptt import truncated_bptt
 from tutor.data.adding import TOLERANCE, adding_problem
 from tutor.data.reber import ALPHABET, continual_stream
@@ -194,15 +194,8 @@ def train_adding_until_solved(
     Returns:
         An :class:`AddingTraining`.
     """
-    for name, value in (("max_updates", max_updates), ("window", window)):
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, (int, np.integer))
-            or value < 1
-        ):
-            raise ValueError(
-                f"{name} must be an int of at least 1; got {value!r}."
-            )
+    check_int("max_updates", max_updates)
+    check_int("window", window)
     if not np.isfinite(target_loss) or target_loss <= 0:
         raise ValueError(
             f"target_loss must be a number > 0; got {target_loss!r}."
@@ -372,14 +365,7 @@ def checkpoint_steps(n_steps: int, n_points: int = 60) -> np.ndarray:
         >>> checkpoint_steps(1000, 4).tolist()
         [1, 10, 100, 1000]
     """
-    if (
-        isinstance(n_steps, bool)
-        or not isinstance(n_steps, (int, np.integer))
-        or n_steps < 1
-    ):
-        raise ValueError(
-            f"n_steps must be an int of at least 1; got {n_steps!r}."
-        )
+    check_int("n_steps", n_steps)
     points = np.geomspace(1, n_steps, max(int(n_points), 2))
     return np.unique(np.round(points).astype(np.int64))
 

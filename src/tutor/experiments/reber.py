@@ -38,7 +38,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from tutor._checks import as_rng
+from tutor._checks import as_rng, check_int
 from tutor.data import reber
 from tutor.evaluate import legal_ranked_first
 from tutor.feedforward import Dense, named_gradients, named_parameters
@@ -185,12 +185,7 @@ def length_batches(
         raise ValueError(
             f"lengths must be a non-empty 1-D array; got shape {lengths.shape}."
         )
-    if isinstance(batch_size, bool) or not isinstance(
-        batch_size, (int, np.integer)
-    ):
-        raise ValueError(f"batch_size must be an int; got {batch_size!r}.")
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be at least 1; got {batch_size}.")
+    check_int("batch_size", batch_size)
     rng = as_rng(rng)
     order = np.lexsort(
         (rng.random(len(lengths)), lengths)
@@ -419,12 +414,7 @@ def train_reber(
     Returns:
         A :class:`ReberRun`.
     """
-    if isinstance(max_epochs, bool) or not isinstance(
-        max_epochs, (int, np.integer)
-    ):
-        raise ValueError(f"max_epochs must be an int; got {max_epochs!r}.")
-    if max_epochs < 1:
-        raise ValueError(f"max_epochs must be at least 1; got {max_epochs}.")
+    check_int("max_epochs", max_epochs)
     if gradient not in GRADIENTS:
         raise ValueError(
             f"gradient must be 'full' or 'one-step'; got {gradient!r}."

@@ -25,6 +25,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from tutor._checks import check_int
 from tutor.charlm import CharLM, bits_per_char, train_charlm
 from tutor.data.text import text_batches
 
@@ -225,11 +226,9 @@ def train_with_early_stopping(
     Returns:
         An :class:`EarlyStoppingRun`.
     """
-    if max_epochs < 1 or (patience is not None and patience < 1):
-        raise ValueError(
-            "max_epochs and patience must be >= 1; "
-            f"got {max_epochs}, {patience}."
-        )
+    check_int("max_epochs", max_epochs)
+    if patience is not None:
+        check_int("patience", patience)
     updates_per_epoch = len(text_batches(train_ids, batch_size, seq_len))
     train_bits, valid_bits = [], []
     best_bits, best_epoch, best_params = np.inf, 0, None
