@@ -181,25 +181,25 @@ def test_random_recurrent_matrix():
 
 
 def test_matrix_errors():
-    with pytest.raises(ValueError, match=r"matrix must be a matrix.*shape \(3,\)"):
+    with pytest.raises(ValueError, match=r"matrix.*two axes.*\(3,\)"):
         largest_singular_value(np.ones(3))
-    with pytest.raises(ValueError, match=r"matrix must be square.*\(2, 3\)"):
+    with pytest.raises(ValueError, match=r"matrix.*square.*\(2, 3\)"):
         spectral_radius(np.ones((2, 3)))
-    with pytest.raises(ValueError, match="matrix must hold floating-point"):
+    with pytest.raises(ValueError, match=r"matrix.*floating.*int64"):
         spectral_radius(np.eye(3, dtype=int))
-    with pytest.raises(ValueError, match="matrix holds NaN"):
+    with pytest.raises(ValueError, match=r"matrix.*NaN"):
         largest_singular_value(np.array([[np.nan]]))
-    with pytest.raises(ValueError, match="all zeros"):
+    with pytest.raises(ValueError, match=r"matrix.*all zeros"):
         rescale_to_singular_value(np.zeros((2, 2)), 1.0)
-    with pytest.raises(ValueError, match="singular_value must be a finite number > 0"):
+    with pytest.raises(ValueError, match=r"singular_value.*> 0.*-1\.0"):
         rescale_to_singular_value(np.eye(2), -1.0)
-    with pytest.raises(ValueError, match="kind must be"):
+    with pytest.raises(ValueError, match=r"kind.*'gaussian'.*'orthogonal'.*'uniform'"):
         random_recurrent_matrix(4, 1.0, rng=0, kind="uniform")
-    with pytest.raises(ValueError, match="hidden_size must be a positive int"):
+    with pytest.raises(ValueError, match=r"hidden_size.*(positive|>= 1|at least 1).*\b0\b"):
         random_recurrent_matrix(0, 1.0, rng=0)
-    with pytest.raises(ValueError, match="rng must be an int seed"):
+    with pytest.raises(ValueError, match=r"rng.*int seed.*Generator.*NoneType"):
         random_recurrent_matrix(4, 1.0, rng=None)
-    with pytest.raises(ValueError, match="dtype must be"):
+    with pytest.raises(ValueError, match=r"dtype.*float64.*float32.*float16"):
         random_recurrent_matrix(4, 1.0, rng=0, dtype=np.float16)
 
 
@@ -280,13 +280,13 @@ def test_jacobian_norm_bound_values():
     np.testing.assert_allclose(jacobian_norm_bound(W, np.arange(3), "sigmoid"), [1, 0.5, 0.25])
     assert jacobian_norm_bound(W, 3).shape == ()
     assert DERIVATIVE_BOUNDS == {"tanh": 1.0, "sigmoid": 0.25}
-    with pytest.raises(ValueError, match="lags must be integers >= 0"):
+    with pytest.raises(ValueError, match=r"lags.*integers >= 0.*-1"):
         jacobian_norm_bound(W, np.array([-1, 2]))
-    with pytest.raises(ValueError, match="lags must be integers >= 0"):
+    with pytest.raises(ValueError, match=r"lags.*integers >= 0.*0\.5"):
         jacobian_norm_bound(W, np.array([0.5]))
-    with pytest.raises(ValueError, match="nonlinearity must be 'tanh' or 'sigmoid'"):
+    with pytest.raises(ValueError, match=r"nonlinearity.*'tanh'.*'sigmoid'.*'relu'"):
         jacobian_norm_bound(W, 1, "relu")
-    with pytest.raises(ValueError, match=r"weight_hh must be square.*\(2, 3\)"):
+    with pytest.raises(ValueError, match=r"weight_hh.*square.*\(2, 3\)"):
         jacobian_norm_bound(np.ones((2, 3)), 1)
 
 
@@ -298,7 +298,7 @@ def test_the_bound_on_the_slope_is_the_largest_derivative():
 
 
 def test_rnn_jacobian_products_needs_an_rnn():
-    with pytest.raises(ValueError, match="needs a tutor.rnn.RNN.*PairRNN"):
+    with pytest.raises(ValueError, match=r"rnn_jacobian_products.*tutor\.rnn\.RNN.*PairRNN"):
         rnn_jacobian_products(PairRNN(2, 3, rng=0), np.zeros((3, 1, 2)))
 
 
@@ -405,15 +405,15 @@ def test_float32_layers_work():
 
 def test_bad_inputs_name_the_argument_and_shape():
     layer = RNN(2, 3, rng=0)
-    with pytest.raises(ValueError, match=r"x must have 3 axes \(shape \(T, B, D\)\).*\(4, 2\)"):
+    with pytest.raises(ValueError, match=r"\bx\b.*3 axes.*\(T, B, D\).*\(4, 2\)"):
         jacobian_products(layer, np.zeros((4, 2)))
-    with pytest.raises(ValueError, match=r"x must have shape"):
+    with pytest.raises(ValueError, match=r"\bx\b.*\(T, B, D\) = \(\?, \?, 2\).*\(\d+, 1, 5\)"):
         state_gradients(layer, np.zeros((4, 1, 5)))  # the layer's own check: D is 2
-    with pytest.raises(ValueError, match=r"dout must have shape \(T, B, H\) = \(4, 1, 3\)"):
+    with pytest.raises(ValueError, match=r"dout.*\(T, B, H\) = \(4, 1, 3\).*\(4, 3, 1\)"):
         state_gradients(layer, np.zeros((4, 1, 2)), np.zeros((4, 3, 1)))
-    with pytest.raises(ValueError, match=r"layer must be a recurrent layer.*no forward"):
+    with pytest.raises(ValueError, match=r"layer.*recurrent layer.*object.*no forward"):
         jacobian_products(object(), np.zeros((4, 1, 2)))
-    with pytest.raises(ValueError, match="at least one step"):
+    with pytest.raises(ValueError, match=r"\bx\b.*at least one step.*\(0, 1, 2\)"):
         jacobian_products(layer, np.zeros((0, 1, 2)))
 
 
@@ -432,9 +432,9 @@ def test_norm_clipping_keeps_the_direction_and_value_clipping_turns_it():
     assert gradient_cosine(raw, {n: -g for n, g in raw.items()}) == pytest.approx(-1.0)
     assert gradient_cosine({"a": np.array([1.0, 0.0])}, {"a": np.array([0.0, 2.0])}) == 0.0
     assert np.isnan(gradient_cosine({"a": np.zeros(2)}, {"a": np.ones(2)}))
-    with pytest.raises(ValueError, match="other must have the keys"):
+    with pytest.raises(ValueError, match=r"other.*keys \['a', 'b'\].*missing \['b'\]"):
         gradient_cosine(raw, {"a": raw["a"]})
-    with pytest.raises(ValueError, match=r"other\['b'\] must have shape"):
+    with pytest.raises(ValueError, match=r"other\['b'\].*\(7,\).*\(3,\)"):
         gradient_cosine(raw, {"a": raw["a"], "b": np.ones(3)})
 
 
@@ -445,5 +445,5 @@ def test_docstring_examples():
 
 def test_state_gradients_refuse_a_batch_first_layer():
     layer = RNN(2, 3, rng=0, batch_first=True)
-    with pytest.raises(ValueError, match=r"batch_first=True"):
+    with pytest.raises(ValueError, match=r"time-major.*batch_first=True"):
         state_gradients(layer, np.zeros((4, 5, 2)))

@@ -230,11 +230,11 @@ def test_init_shapes_bounds_and_seed():
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"enc_size": 0}, "enc_size must be a positive int"),
-        ({"dec_size": 2.0}, "dec_size must be a positive int"),
-        ({"attention_size": True}, "attention_size must be a positive int"),
-        ({"dtype": np.float16}, "dtype must be np.float64 or np.float32"),
-        ({"rng": None}, "rng must be an int seed"),
+        ({"enc_size": 0}, r"enc_size.*(positive|>= 1|at least 1).*\b0\b"),
+        ({"dec_size": 2.0}, r"dec_size.*(positive|>= 1|at least 1).*2\.0"),
+        ({"attention_size": True}, r"attention_size.*(positive|>= 1|at least 1).*True"),
+        ({"dtype": np.float16}, r"dtype.*float64.*float32.*float16"),
+        ({"rng": None}, r"rng.*int seed.*Generator.*NoneType"),
     ],
 )
 def test_init_errors(kwargs, match):
@@ -259,17 +259,17 @@ def good_step_args():
 @pytest.mark.parametrize(
     ("change", "match"),
     [
-        ({"s": np.zeros((2,))}, r"s must have shape \(B, H_dec\) = \(3, 2\); got shape \(2,\)"),
-        ({"s": np.zeros((2, 3))}, r"s must have shape \(B, H_dec\) = \(3, 2\)"),
-        ({"enc_out": np.zeros((5, 4))}, r"enc_out must have 3 axes \(shape \(S, B, H_enc\)\)"),
-        ({"keys": np.zeros((5, 3, 4))}, r"keys must have shape \(S, B, A\) = \(5, 3, 6\)"),
-        ({"v": np.zeros(5)}, r"v must have shape \(A,\) = \(6,\); got shape \(5,\)"),
-        ({"weight_dec": np.zeros(6)}, r"weight_dec must have shape \(A, H_dec\)"),
-        ({"s": np.zeros((3, 2), dtype=np.float32)}, "s must have dtype float64"),
-        ({"s": np.zeros((3, 2), dtype=int)}, "s must hold floating-point numbers"),
-        ({"mask": np.ones((3, 5), dtype=bool)}, r"mask must have shape \(S, B\) = \(5, 3\)"),
-        ({"mask": np.ones((5, 3))}, "mask must hold bools"),
-        ({"mask": np.eye(5, 3, k=1, dtype=bool)}, "no position to attend to in sequence 0"),
+        ({"s": np.zeros((2,))}, r"\bs\b.*\(B, H_dec\) = \(3, 2\).*\(2,\)"),
+        ({"s": np.zeros((2, 3))}, r"\bs\b.*\(B, H_dec\) = \(3, 2\).*\(2, 3\)"),
+        ({"enc_out": np.zeros((5, 4))}, r"enc_out.*3 axes.*\(S, B, H_enc\).*\(5, 4\)"),
+        ({"keys": np.zeros((5, 3, 4))}, r"keys.*\(S, B, A\) = \(5, 3, 6\).*\(5, 3, 4\)"),
+        ({"v": np.zeros(5)}, r"\bv\b.*\(A,\) = \(6,\).*\(5,\)"),
+        ({"weight_dec": np.zeros(6)}, r"weight_dec.*\(A, H_dec\).*\(6,\)"),
+        ({"s": np.zeros((3, 2), dtype=np.float32)}, r"\bs\b.*dtype float64.*float32"),
+        ({"s": np.zeros((3, 2), dtype=int)}, r"\bs\b.*floating.*int64"),
+        ({"mask": np.ones((3, 5), dtype=bool)}, r"mask.*\(S, B\) = \(5, 3\).*\(3, 5\)"),
+        ({"mask": np.ones((5, 3))}, r"mask.*bool.*float64"),
+        ({"mask": np.eye(5, 3, k=1, dtype=bool)}, r"mask.*no position.*sequence 0"),
     ],
 )
 def test_step_errors_name_the_argument(change, match):
@@ -280,19 +280,19 @@ def test_step_errors_name_the_argument(change, match):
 def test_keys_and_backward_errors():
     args = good_step_args()
     enc_out = args["enc_out"]
-    with pytest.raises(ValueError, match=r"weight_enc must have shape \(A, H_enc\) = \(\?, 4\)"):
+    with pytest.raises(ValueError, match=r"weight_enc.*\(A, H_enc\) = \(\?, 4\).*\(6, 3\)"):
         attention_keys(enc_out, np.zeros((6, 3)), np.zeros(6))
-    with pytest.raises(ValueError, match=r"bias must have shape \(A,\) = \(6,\)"):
+    with pytest.raises(ValueError, match=r"bias.*\(A,\) = \(6,\).*\(4,\)"):
         attention_keys(enc_out, np.zeros((6, 4)), np.zeros(4))
-    with pytest.raises(ValueError, match=r"dkeys must have shape \(S, B, A\) = \(5, 3, 6\)"):
+    with pytest.raises(ValueError, match=r"dkeys.*\(S, B, A\) = \(5, 3, 6\).*\(5, 3, 4\)"):
         attention_keys_backward(np.zeros((5, 3, 4)), enc_out, np.zeros((6, 4)))
     context, _, cache = additive_attention_forward(**args)
     w, v = args["weight_dec"], args["v"]
-    with pytest.raises(ValueError, match=r"dcontext must have shape \(B, H_enc\) = \(3, 4\)"):
+    with pytest.raises(ValueError, match=r"dcontext.*\(B, H_enc\) = \(3, 4\).*\(4, 3\)"):
         additive_attention_backward(np.zeros((4, 3)), cache, w, v)
-    with pytest.raises(ValueError, match="cache must be the dict returned"):
+    with pytest.raises(ValueError, match=r"cache.*dict.*additive_attention_forward.*tuple"):
         additive_attention_backward(context, (1, 2), w, v)
-    with pytest.raises(ValueError, match=r"it lacks \['z'\]"):
+    with pytest.raises(ValueError, match=r"cache.*additive_attention_forward.*lacks \['z'\]"):
         additive_attention_backward(context, {k: c for k, c in cache.items() if k != "z"}, w, v)
-    with pytest.raises(ValueError, match=r"weight_dec must have shape \(A, H_dec\) = \(6, 2\)"):
+    with pytest.raises(ValueError, match=r"weight_dec.*\(A, H_dec\) = \(6, 2\).*\(2, 6\)"):
         additive_attention_backward(context, cache, w.T, v)

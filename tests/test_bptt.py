@@ -73,10 +73,10 @@ def test_windows():
 @pytest.mark.parametrize(
     ("args", "match"),
     [
-        ((10, 4, 3), r"k2 \(steps backpropagated through, 3\) must be at least k1"),
-        ((10, 0), r"k1 must be a positive int; got 0"),
-        ((10, 2.0), r"k1 must be a positive int; got 2.0"),
-        ((0, 2), r"n_steps must be a positive int"),
+        ((10, 4, 3), r"k2.*\b3\b.*at least k1.*\b4\b"),
+        ((10, 0), r"k1.*(positive|>= 1|at least 1).*\b0\b"),
+        ((10, 2.0), r"k1.*(positive|>= 1|at least 1).*2\.0"),
+        ((0, 2), r"n_steps.*(positive|>= 1|at least 1).*\b0\b"),
     ],
 )
 def test_window_errors(args, match):
@@ -283,11 +283,11 @@ def test_works_with_a_tuple_state():
 def test_bad_stream_shapes():
     x, y = regression_stream(N=8)
     layer, readout = make_model()
-    with pytest.raises(ValueError, match=r"targets must start with the \(N, B\) = \(8, 2\) axes"):
+    with pytest.raises(ValueError, match=r"targets.*\(N, B\) = \(8, 2\).*\(8, 1, 2\)"):
         truncated_bptt(layer, readout, x, y[:, :1], loss_fn=mse, optimizer=Recorder(), k1=4)
-    with pytest.raises(ValueError, match=r"x must have 3 axes \(shape \(N, B, D\)\)"):
+    with pytest.raises(ValueError, match=r"\bx\b.*3 axes.*\(N, B, D\).*\(8, 3\)"):
         truncated_bptt(layer, readout, x[:, 0], y[:, 0], loss_fn=mse, optimizer=Recorder(), k1=4)
-    with pytest.raises(ValueError, match=r"k2 \(steps backpropagated through, 2\)"):
+    with pytest.raises(ValueError, match=r"k2.*\b2\b.*at least k1.*\b4\b"):
         truncated_bptt(layer, readout, x, y, loss_fn=mse, optimizer=Recorder(), k1=4, k2=2)
 
 
@@ -296,7 +296,7 @@ def test_truncated_bptt_refuses_a_batch_first_layer():
     layer = RNN(2, 3, rng=0, batch_first=True)
     readout = Dense(3, 2, rng=0)
     x = np.zeros((4, 6, 2))
-    with pytest.raises(ValueError, match=r"truncated_bptt.*batch_first=True"):
+    with pytest.raises(ValueError, match=r"truncated_bptt.*time-major.*batch_first=True"):
         truncated_bptt(
             layer,
             readout,

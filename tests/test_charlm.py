@@ -166,7 +166,7 @@ def test_training_continues_with_the_returned_optimizer():
 
 def test_training_needs_a_budget():
     ids = np.arange(50) % 5
-    with pytest.raises(ValueError, match="n_steps"):
+    with pytest.raises(ValueError, match=r"n_steps.*seconds"):
         train_charlm(CharLM(5, 3, "rnn", rng=0), ids)
 
 
@@ -259,29 +259,29 @@ def test_min_char_rnn_over_seeds_starts_and_trains_like_single_runs():
             np.testing.assert_allclose(model.params[name], single.params[name], atol=1e-9)
         assert history.chars == single_history.chars and model.vocab == vocab
         assert history.valid[0][2] == pytest.approx(bits_per_char(model, ids[:100]))
-    with pytest.raises(ValueError, match="seeds"):
+    with pytest.raises(ValueError, match=r"seeds.*at least one"):
         train_minchar_seeds(ids, len(vocab), (), n_steps=5)
 
 
 def test_bad_arguments_are_refused_with_clear_messages():
-    with pytest.raises(ValueError, match="cell"):
+    with pytest.raises(ValueError, match=r"cell.*'lstm'.*'gru'.*'rnn'.*'transformer'"):
         CharLM(5, 3, "transformer", rng=0)
-    with pytest.raises(ValueError, match="no gates"):
+    with pytest.raises(ValueError, match=r"forget_bias=1\.0.*cell='rnn'.*no gates"):
         CharLM(5, 3, "rnn", rng=0, forget_bias=1.0)
-    with pytest.raises(ValueError, match="vocab_size"):
+    with pytest.raises(ValueError, match=r"vocab\b.*\b3\b.*vocab_size.*\b5\b"):
         CharLM(5, 3, rng=0, vocab=Vocabulary("abc"))
     model = CharLM(5, 3, "gru", rng=0)
-    with pytest.raises(ValueError, match="integer character ids"):
+    with pytest.raises(ValueError, match=r"x_ids.*integer.*float64"):
         model.forward(np.zeros((2, 1)))
-    with pytest.raises(ValueError, match=r"0\.\.4"):
+    with pytest.raises(ValueError, match=r"x_ids.*0\.\.4.*\b5\b"):
         model.forward(np.array([[5]]))
-    with pytest.raises(ValueError, match=r"\(T, B\)"):
+    with pytest.raises(ValueError, match=r"x_ids.*\(T, B\).*\(2,\)"):
         model.forward(np.array([1, 2]))
-    with pytest.raises(ValueError, match="shape of x_ids"):
+    with pytest.raises(ValueError, match=r"y_ids.*x_ids.*\(1, 2\).*\(1, 1\)"):
         model.loss_and_grads(np.array([[1, 2]]), np.array([[1]]))
-    with pytest.raises(ValueError, match="no vocabulary"):
+    with pytest.raises(ValueError, match=r"no vocabulary.*vocab="):
         model.sample(5, rng=0)
-    with pytest.raises(ValueError, match="temperature"):
+    with pytest.raises(ValueError, match=r"temperature.*>= 0.*-1\.0"):
         model.sample_ids(5, rng=0, temperature=-1.0)
 
 

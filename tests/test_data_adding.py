@@ -110,11 +110,11 @@ def test_accuracy():
     assert adding_accuracy(np.array([0.5, 0.539, 0.55, 0.2]), targets) == 0.75
     assert adding_accuracy(np.array([0.5, 0.539, 0.55, 0.2]), targets, tolerance=0.01) == 0.5
     assert adding_module.TOLERANCE == 0.04
-    with pytest.raises(ValueError, match=r"predictions must have shape.*predictions\[:, 0\]"):
+    with pytest.raises(ValueError, match=r"predictions.*\(4,\).*\(4, 1\).*predictions\[:, 0\]"):
         adding_accuracy(np.zeros((4, 1)), targets)
-    with pytest.raises(ValueError, match=r"targets must have shape \(B,\)"):
+    with pytest.raises(ValueError, match=r"targets.*\(B,\).*\(4, 1\)"):
         adding_accuracy(np.zeros((4, 1)), np.zeros((4, 1)))
-    with pytest.raises(ValueError, match="tolerance must be a number > 0"):
+    with pytest.raises(ValueError, match=r"tolerance.*> 0.*0\.0"):
         adding_accuracy(targets, targets, tolerance=0.0)
 
 
@@ -131,11 +131,11 @@ def test_last_outputs_and_its_backward():
     # The backward pass is the adjoint: <last_outputs(out), dlast> = <out, backward(dlast)>.
     assert np.sum(last * dlast) == pytest.approx(np.sum(out * dout), abs=1e-14)
     assert np.count_nonzero(dout) == dlast.size
-    with pytest.raises(ValueError, match="lengths must lie between 1 and the number of steps, 6"):
+    with pytest.raises(ValueError, match=r"lengths.*between 1 and.*\b6\b.*\b7\b"):
         last_outputs(out, np.array([7, 1, 1]))
-    with pytest.raises(ValueError, match=r"lengths must have shape \(B,\) = \(3,\)"):
+    with pytest.raises(ValueError, match=r"lengths.*\(B,\) = \(3,\).*\(2,\)"):
         last_outputs(out, np.array([6, 6]))
-    with pytest.raises(ValueError, match="lengths must hold integer"):
+    with pytest.raises(ValueError, match=r"lengths.*integer.*float64"):
         last_outputs(out, np.array([6.0, 6.0, 6.0]))
 
 
@@ -157,17 +157,17 @@ def test_padding_at_the_end_changes_nothing_for_an_rnn():
 
 
 def test_bad_arguments():
-    with pytest.raises(ValueError, match="T must be at least 4; got 3"):
+    with pytest.raises(ValueError, match=r"\bT\b.*(>=|at least) 4.*\b3\b"):
         adding_problem(2, 3, rng=0)
-    with pytest.raises(ValueError, match="T must be an int; got float"):
+    with pytest.raises(ValueError, match=r"\bT\b.*\bint\b.*float 10\.0"):
         adding_problem(2, 10.0, rng=0)
-    with pytest.raises(ValueError, match="n_sequences must be at least 1; got 0"):
+    with pytest.raises(ValueError, match=r"n_sequences.*(positive|>= 1|at least 1).*\b0\b"):
         adding_problem(0, 10, rng=0)
-    with pytest.raises(ValueError, match="dtype must be np.float64 or np.float32"):
+    with pytest.raises(ValueError, match=r"dtype.*float64.*float32.*int64"):
         adding_problem(2, 10, rng=0, dtype=np.int64)
-    with pytest.raises(ValueError, match="rng must be an int seed"):
+    with pytest.raises(ValueError, match=r"rng.*int seed.*Generator.*NoneType"):
         adding_problem(2, 10, rng=None)
-    with pytest.raises(ValueError, match="T must be at least 4"):
+    with pytest.raises(ValueError, match=r"\bT\b.*(>=|at least) 4.*\b2\b"):
         adding_baseline_error(2)
 
 

@@ -74,14 +74,14 @@ def test_length_range_is_drawn_per_batch(task):
 @pytest.mark.parametrize(
     ("args", "match"),
     [
-        ((0, 5, 3), "n must be at least 1; got 0"),
-        ((2, 0, 3), "length must be at least 1; got 0"),
-        ((2, 5, 1), "vocab_size must be at least 2; got 1"),
-        ((2.0, 5, 3), "n must be an int; got float"),
-        ((2, True, 3), "length must be an int; got bool"),
-        ((2, (5,), 3), r"length must be an int or a pair \(low, high\); got a tuple of 1"),
-        ((2, (5, 3), 3), r"length\[1\] must be at least 5; got 3"),
-        ((2, (0, 3), 3), r"length\[0\] must be at least 1; got 0"),
+        ((0, 5, 3), r"\bn\b.*(positive|>= 1|at least 1).*\b0\b"),
+        ((2, 0, 3), r"length .*(positive|>= 1|at least 1).*\b0\b"),
+        ((2, 5, 1), r"vocab_size.*(>=|at least) 2.*\b1\b"),
+        ((2.0, 5, 3), r"\bn\b.*\bint\b.*float 2\.0"),
+        ((2, True, 3), r"length .*\bint\b.*bool True"),
+        ((2, (5,), 3), r"length .*\bint\b.*pair \(low, high\).*tuple of 1"),
+        ((2, (5, 3), 3), r"length\[1\].*(>=|at least) 5.*\b3\b"),
+        ((2, (0, 3), 3), r"length\[0\].*(positive|>= 1|at least 1).*\b0\b"),
     ],
 )
 def test_bad_arguments(args, match):
@@ -91,7 +91,7 @@ def test_bad_arguments(args, match):
 
 
 def test_rng_is_required():
-    with pytest.raises(ValueError, match="rng must be an int seed"):
+    with pytest.raises(ValueError, match=r"rng.*int seed.*Generator.*NoneType"):
         reverse_task(2, 3, 4, rng=None)
 
 
@@ -112,27 +112,27 @@ def test_token_accuracy_and_exact_match():
 @pytest.mark.parametrize(
     ("pred", "target", "mask", "match"),
     [
-        (np.zeros((2, 3)), np.zeros((2, 3), dtype=int), None, "pred must hold integer"),
-        (np.zeros(3, dtype=int), np.zeros(3, dtype=int), None, r"pred must have shape \(T, B\)"),
+        (np.zeros((2, 3)), np.zeros((2, 3), dtype=int), None, r"pred.*integer.*float64"),
+        (np.zeros(3, dtype=int), np.zeros(3, dtype=int), None, r"pred.*\(T, B\).*\(3,\)"),
         (
             np.zeros((2, 3), dtype=int),
             np.zeros((3, 2), dtype=int),
             None,
-            r"target must have shape \(T, B\) = \(2, 3\)",
+            r"target.*\(T, B\) = \(2, 3\).*\(3, 2\)",
         ),
         (
             np.zeros((2, 3), dtype=int),
             np.zeros((2, 3), dtype=int),
             np.ones((2, 3)),
-            "mask must hold bools",
+            r"mask.*bool.*float64",
         ),
         (
             np.zeros((2, 3), dtype=int),
             np.zeros((2, 3), dtype=int),
             np.ones((3,), dtype=bool),
-            r"mask must have shape \(T, B\) = \(2, 3\)",
+            r"mask.*\(T, B\) = \(2, 3\).*\(3,\)",
         ),
-        (np.zeros((0, 3), dtype=int), np.zeros((0, 3), dtype=int), None, "empty"),
+        (np.zeros((0, 3), dtype=int), np.zeros((0, 3), dtype=int), None, r"pred.*empty.*\(0, 3\)"),
     ],
 )
 def test_score_errors(pred, target, mask, match):
@@ -143,7 +143,7 @@ def test_score_errors(pred, target, mask, match):
 
 
 def test_token_accuracy_needs_a_counted_symbol():
-    with pytest.raises(ValueError, match="mask counts no symbol"):
+    with pytest.raises(ValueError, match=r"mask.*no symbol.*True"):
         token_accuracy(
             np.zeros((2, 2), dtype=int), np.zeros((2, 2), dtype=int), np.zeros((2, 2), dtype=bool)
         )

@@ -197,7 +197,9 @@ def test_legal_next_agrees_with_generation_and_is_valid(seed, embedded):
                 legal_next(prefix + symbol, embedded)  # still a valid prefix: must not raise
             else:
                 assert not is_valid(prefix + symbol, embedded)
-                with pytest.raises(ValueError, match=re.escape(repr(prefix + symbol))):
+                named = "".join(rf".*\b{a}\b" for a in ALPHABET if a in allowed)
+                match = rf"prefix {re.escape(repr(prefix + symbol))}.*'{symbol}'{named}"
+                with pytest.raises(ValueError, match=match):
                     legal_next(prefix + symbol, embedded)
     assert legal_next(string, embedded) == set()
 
@@ -265,7 +267,7 @@ def test_outer_target_step():
     assert t == 6 and string[t] == "E" and string[t + 1] == "T"
     _, legal = next_symbol_targets(string, embedded=True)
     assert legal[t].sum() == 1  # a single legal symbol, decided 6 steps earlier
-    with pytest.raises(ValueError, match="embedded"):
+    with pytest.raises(ValueError, match=r"'BTXSE'.*not a complete embedded Reber string"):
         outer_target_step("BTXSE")
 
 
@@ -353,28 +355,28 @@ def test_continual_stream_is_fast():
 
 @pytest.mark.parametrize("function", [is_valid, legal_next, symbol_indices, encode])
 def test_unknown_symbols_are_named(function):
-    with pytest.raises(ValueError, match="'x'"):
+    with pytest.raises(ValueError, match=r"'x'.*position 2.*'BTxSE'.*'BTSXPVE'"):
         function("BTxSE")
-    with pytest.raises(ValueError, match="'A'"):
+    with pytest.raises(ValueError, match=r"'A'.*position 1.*'BAE'.*'BTSXPVE'"):
         function("BAE")
 
 
 def test_bad_inputs_have_helpful_messages():
-    with pytest.raises(ValueError, match="'BTSSP'"):
+    with pytest.raises(ValueError, match=r"prefix 'BTSSP'.*'P'.*\bS\b.*\bX\b"):
         legal_next("BTSSP")
-    with pytest.raises(ValueError, match="str"):
+    with pytest.raises(ValueError, match=r"string.*\bstr\b.*list"):
         is_valid(["B", "T"])
-    with pytest.raises(ValueError, match="not a complete Reber string"):
+    with pytest.raises(ValueError, match=r"'BTXS'.*not a complete Reber string"):
         next_symbol_targets("BTXS")
-    with pytest.raises(ValueError, match="embedded=True"):
+    with pytest.raises(ValueError, match=r"'BTBTXSETE'.*not a complete Reber.*embedded=True"):
         batch(["BTBTXSETE"])
-    with pytest.raises(ValueError, match="single str"):
+    with pytest.raises(ValueError, match=r"strings.*list of strings.*single str 'BTXSE'"):
         batch("BTXSE")
-    with pytest.raises(ValueError, match="empty"):
+    with pytest.raises(ValueError, match=r"strings.*empty"):
         batch([])
-    with pytest.raises(ValueError, match="n_steps"):
+    with pytest.raises(ValueError, match=r"n_steps.*(positive|>= 1|at least 1).*\b0\b"):
         continual_stream(0, 0)
-    with pytest.raises(ValueError, match="rng"):
+    with pytest.raises(ValueError, match=r"rng.*int seed.*Generator.*NoneType"):
         generate(None)
 
 

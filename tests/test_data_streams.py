@@ -1,5 +1,7 @@
 """Tests of Elman's stream tasks: temporal XOR and the letter sequences."""
 
+import re
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -102,17 +104,18 @@ def test_next_step_pairs_shapes():
 
 @pytest.mark.parametrize("bad", [np.zeros(1), np.zeros((1, 3)), np.zeros((2, 2, 2, 2)), 3.0])
 def test_next_step_pairs_refuses_bad_shapes(bad):
-    with pytest.raises(ValueError, match="stream"):
+    shape = re.escape(str(np.shape(bad)))
+    with pytest.raises(ValueError, match=rf"stream.*(2 time steps|\(T, B, D\)).*{shape}"):
         next_step_pairs(bad)
 
 
 @pytest.mark.parametrize(
     "kwargs, word",
     [
-        ({"n_steps": 0, "rng": 0}, "n_steps"),
-        ({"n_steps": 2.5, "rng": 0}, "n_steps"),
-        ({"n_steps": 5, "rng": 0, "n_streams": 0}, "n_streams"),
-        ({"n_steps": 5, "rng": None}, "rng"),
+        ({"n_steps": 0, "rng": 0}, r"n_steps.*(positive|>= 1|at least 1).*\b0\b"),
+        ({"n_steps": 2.5, "rng": 0}, r"n_steps.*\bint\b.*2\.5"),
+        ({"n_steps": 5, "rng": 0, "n_streams": 0}, r"n_streams.*(positive|>= 1|at least 1).*\b0\b"),
+        ({"n_steps": 5, "rng": None}, r"rng.*int seed.*Generator.*NoneType"),
     ],
 )
 def test_xor_bad_arguments(kwargs, word):
@@ -201,15 +204,15 @@ def test_text_round_trip_and_encoding():
 
 
 def test_letter_errors_name_the_problem():
-    with pytest.raises(ValueError, match="'x'"):
+    with pytest.raises(ValueError, match=r"'x'.*position 2.*'baxa'.*\bb, d, g, a, i, u\b"):
         text_to_indices("baxa")
-    with pytest.raises(ValueError, match="'B'"):
+    with pytest.raises(ValueError, match=r"'B'.*position 0.*'Ba'.*lower case"):
         text_to_indices("Ba")
-    with pytest.raises(ValueError, match="integer"):
+    with pytest.raises(ValueError, match=r"indices.*integer.*float64"):
         encode_letters(np.zeros(3))
-    with pytest.raises(ValueError, match="0..5"):
+    with pytest.raises(ValueError, match=r"indices.*0\.\.5"):
         encode_letters(np.array([6]))
-    with pytest.raises(ValueError, match="n_letters"):
+    with pytest.raises(ValueError, match=r"n_letters.*(positive|>= 1|at least 1).*\b0\b"):
         letter_indices(0, 0)
 
 

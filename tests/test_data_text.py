@@ -50,7 +50,7 @@ def test_every_shipped_file_is_described_in_the_readme():
 
 
 def test_unknown_text_name_is_refused_with_the_known_names():
-    with pytest.raises(ValueError, match="python_reference"):
+    with pytest.raises(ValueError, match=r"'moby_dick'.*\['python_reference'\]"):
         load_text("moby_dick")
 
 
@@ -84,30 +84,30 @@ def test_round_trip_beyond_ascii_and_on_the_whole_text():
 
 def test_unknown_character_error_names_it_and_its_position():
     vocab = Vocabulary.from_text("abc")
-    with pytest.raises(ValueError, match=r"'z' at position 2 is not in the vocabulary"):
+    with pytest.raises(ValueError, match=r"'z'.*position 2.*vocabulary"):
         vocab.encode("abzc")
-    with pytest.raises(ValueError, match="must be a string"):
+    with pytest.raises(ValueError, match=r"text.*string.*list"):
         vocab.encode(["a"])
 
 
 def test_decode_refuses_out_of_range_and_non_integer_ids():
     vocab = Vocabulary("ab")
-    with pytest.raises(ValueError, match=r"0\.\.1"):
-        vocab.decode([0, 2])
-    with pytest.raises(ValueError, match=r"0\.\.1"):
+    with pytest.raises(ValueError, match=r"ids.*0\.\.1.*\b5\b"):
+        vocab.decode([0, 5])
+    with pytest.raises(ValueError, match=r"ids.*0\.\.1.*-1"):
         vocab.decode([-1])
-    with pytest.raises(ValueError, match="integer ids"):
+    with pytest.raises(ValueError, match=r"ids.*integer.*float64"):
         vocab.decode([0.0, 1.0])
-    with pytest.raises(ValueError, match="integer ids"):
+    with pytest.raises(ValueError, match=r"ids.*1-D.*\(1, 2\)"):
         vocab.decode([[0, 1]])
 
 
 def test_vocabulary_refuses_repeated_or_no_characters():
-    with pytest.raises(ValueError, match="repeated"):
+    with pytest.raises(ValueError, match=r"chars.*once.*\['a'\]"):
         Vocabulary("abca")
-    with pytest.raises(ValueError, match="non-empty"):
+    with pytest.raises(ValueError, match=r"chars.*non-empty.*''"):
         Vocabulary("")
-    with pytest.raises(ValueError, match="non-empty"):
+    with pytest.raises(ValueError, match=r"text.*non-empty"):
         Vocabulary.from_text("")
 
 
@@ -151,15 +151,15 @@ def test_batches_can_be_iterated_again_for_another_epoch():
 
 
 def test_text_batches_refuse_bad_input():
-    with pytest.raises(ValueError, match="too few"):
+    with pytest.raises(ValueError, match=r"ids.*4 ids.*4 streams.*at least 2"):
         text_batches(np.arange(4), batch_size=4, seq_len=2)
-    with pytest.raises(ValueError, match="integer ids"):
+    with pytest.raises(ValueError, match=r"ids.*integer.*float64"):
         text_batches(np.arange(10.0), batch_size=2, seq_len=2)
-    with pytest.raises(ValueError, match="not a string"):
+    with pytest.raises(ValueError, match=r"ids.*integer.*not a string"):
         text_batches("hello", batch_size=2, seq_len=2)
-    with pytest.raises(ValueError, match="seq_len"):
+    with pytest.raises(ValueError, match=r"seq_len.*(positive|>= 1|at least 1).*\b0\b"):
         text_batches(np.arange(10), batch_size=2, seq_len=0)
-    with pytest.raises(ValueError, match="batch_size"):
+    with pytest.raises(ValueError, match=r"batch_size.*(positive|>= 1|at least 1).*True"):
         text_batches(np.arange(10), batch_size=True, seq_len=2)
 
 
@@ -183,7 +183,7 @@ def test_unigram_bits_on_held_out_ids_with_and_without_smoothing():
     assert unigram_bits_per_char(train, 3, held_out, smoothing=0) == math.inf
     # Add-one: p(2) = (0 + 1) / (4 + 3)
     assert unigram_bits_per_char(train, 3, held_out) == pytest.approx(math.log2(7))
-    with pytest.raises(ValueError, match=r"0\.\.2"):
+    with pytest.raises(ValueError, match=r"eval_ids.*0\.\.2.*\b3\b"):
         unigram_bits_per_char(train, 3, np.array([3]))
 
 

@@ -49,12 +49,12 @@ def test_group_means_float32_values_give_float64():
 @pytest.mark.parametrize(
     ("values", "groups", "n_groups", "match"),
     [
-        (np.ones(3), np.array([0, 1]), None, "groups must have shape"),
-        (np.ones(3), np.array([0.0, 1.0, 0.0]), None, "integer"),
-        (np.ones(2), np.array([0, -1]), None, "at least 0"),
-        (np.ones(2), np.array([0, 3]), 3, r"0\.\.2"),
-        (np.ones(0), np.zeros(0, dtype=int), None, "empty"),
-        (np.array([1, 2]), np.array([0, 1]), None, "floating"),
+        (np.ones(3), np.array([0, 1]), None, r"groups.*\(3,\).*\(2,\)"),
+        (np.ones(3), np.array([0.0, 1.0, 0.0]), None, r"groups.*integer.*float64"),
+        (np.ones(2), np.array([0, -1]), None, r"group.*(>=|at least) 0.*-1"),
+        (np.ones(2), np.array([0, 4]), 3, r"group.*0\.\.2.*\b4\b"),
+        (np.ones(0), np.zeros(0, dtype=int), None, r"values.*empty"),
+        (np.array([1, 2]), np.array([0, 1]), None, r"values.*floating.*int64"),
     ],
 )
 def test_group_means_rejects_bad_arguments(values, groups, n_groups, match):
@@ -118,9 +118,9 @@ def test_legal_ranked_first_of_the_ideal_reber_predictor_is_true_everywhere():
 @pytest.mark.parametrize(
     ("scores", "legal", "match"),
     [
-        (np.ones((2, 3)), np.ones((2, 3)), "bool"),
-        (np.ones((2, 3)), np.ones((3, 2), dtype=bool), "legal must have shape"),
-        (np.ones((2, 3), dtype=int), np.ones((2, 3), dtype=bool), "floating"),
+        (np.ones((2, 3)), np.ones((2, 3)), r"legal.*bool.*float64"),
+        (np.ones((2, 3)), np.ones((3, 2), dtype=bool), r"legal.*\(2, 3\).*\(3, 2\)"),
+        (np.ones((2, 3), dtype=int), np.ones((2, 3), dtype=bool), r"scores.*floating.*int64"),
     ],
 )
 def test_legal_ranked_first_rejects_bad_arguments(scores, legal, match):
