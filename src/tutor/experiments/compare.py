@@ -44,6 +44,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from tutor import _cells
 from tutor._checks import check_int
 from tutor.data import reber
 from tutor.data.adding import adding_accuracy, adding_problem
@@ -209,12 +210,8 @@ def count_parameters(
         (361, 343)
     """
     _check_choice("cell", cell, CELLS)
-    D = check_int("input_size", input_size)
-    H = check_int("hidden_size", hidden_size)
-    n_out = check_int("output_size", output_size)
-    blocks = {"srn": 1, "lstm": 4, "gru": 3}[cell]
-    layer = blocks * H * (D + H + 1) + (H if cell == "gru" else 0)
-    return layer + n_out * (H + 1)
+    check_int("output_size", output_size)
+    return _cells.count_parameters(cell, input_size, hidden_size, output_size)
 
 
 def matched_hidden_size(

@@ -26,6 +26,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from tutor._cells import count_network_parameters
 from tutor._checks import as_rng, check_int, check_ndim
 from tutor.bptt import truncated_bptt
 from tutor.data.adding import TOLERANCE, adding_problem
@@ -114,12 +115,7 @@ def count_weights(*layers) -> int:
     Returns:
         The count, an ``int``.
     """
-    total = 0
-    for layer in layers:
-        for name, value in layer.params.items():
-            if name != "bias_hh":
-                total += value.size
-    return total
+    return count_network_parameters(*layers)
 
 
 class AddingTraining(NamedTuple):

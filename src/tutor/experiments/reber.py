@@ -38,6 +38,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from tutor._cells import count_network_parameters
 from tutor._checks import as_rng, check_int
 from tutor.data import reber
 from tutor.evaluate import legal_ranked_first
@@ -121,14 +122,7 @@ def count_parameters(layer, readout: Dense) -> int:
     Returns:
         The count, an int.
     """
-    arrays = [
-        array for name, array in layer.params.items() if name != "bias_hh"
-    ]
-    return int(
-        sum(array.size for array in arrays)
-        + readout.params["weight"].size
-        + readout.params["bias"].size
-    )
+    return count_network_parameters(layer, readout)
 
 
 def draw_strings(

@@ -25,6 +25,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from tutor._cells import count_network_parameters
 from tutor._checks import check_int
 from tutor.charlm import CharLM, bits_per_char, train_charlm
 from tutor.data.text import text_batches
@@ -55,10 +56,7 @@ def count_parameters(model: CharLM) -> int:
     Returns:
         The count, an int.
     """
-    stored = sum(array.size for array in model.params.values())
-    own = model.hidden_size if model.cell == "gru" else 0  # the GRU's b_hn
-    repeated = model.params["rnn.bias_hh"].size - own
-    return int(stored - repeated)
+    return count_network_parameters(model.layer, model.readout)
 
 
 class CharTrial(NamedTuple):

@@ -1,0 +1,120 @@
+"""The three recurrent cells by name: build a layer, count its parameters.
+
+Every model and experiment that takes ``cell="lstm"`` (or ``"gru"``, or the
+simple RNN as ``"rnn"`` or ``"srn"``) builds its layer with :func:`make_layer`
+and counts parameters with :func:`count_parameters`, so that the book's rule
+is written once.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from tutor._checks import check_int
+from tutor.gru import GRU
+from tutor.lstm import LSTM
+from tutor.rnn import RNN
+
+#: The layer class of each cell name; the simple RNN answers to both names.
+LAYERS = {"rnn": RNN, "srn": RNN, "lstm": LSTM, "gru": GRU}
+
+#: The number of ``H``-row blocks in each cell's weights: G in the book's rule.
+BLOCKS = {"rnn": 1, "srn": 1, "lstm": 4, "gru": 3}
+
+#: The keyword of each gated layer for its "remember" bias at initialisation.
+GATE_BIAS_KEYWORD = {"lstm": "forget_bias", "gru": "update_bias"}
+
+
+def _check_cell(cell: object) -> str:
+    if cell not in LAYERS:
+        raise ValueError(
+            f"cell must be one of {', '.join(map(repr, LAYERS))}; got {cell!r}."
+        )
+    return cell
+
+
+def make_layer(
+    cell: str,
+    input_size: int,
+    hidden_size: int,
+    *,
+    rng: int | np.random.Generator,
+    gate_bias: float | None = None,
+    dtype: type | np.dtype = np.float64,
+) -> RNN | LSTM | GRU:
+    """Build the recurrent layer ``D -> H`` that ``cell`` names.
+
+    Args:
+        cell: ``"rnn"`` or ``"srn"`` (:class:`tutor.rnn.RNN`), ``"lstm"``
+            (:class:`tutor.lstm.LSTM`) or ``"gru"`` (:class:`tutor.gru.GRU`).
+        input_size: D.
+        hidden_size: H.
+        rng: an ``int`` seed or a ``numpy.random.Generator``.
+        gate_bias: the gated cells' "remember" bias at initialisation, passed
+            as the LSTM's ``forget_bias`` or the GRU's ``update_bias``;
+            ``None`` keeps the layer's default. The simple RNN has no gate,
+            so a value other than ``None`` is an error for it.
+        dtype: ``np.float64`` or ``np.float32``.
+
+    Returns:
+        The layer, with PyTorch's initialisation.
+    """
+    cell = _check_cell(cell)
+    options = {"rng": rng, "dtype": dtype}
+    if gate_bias is not None:
+        if cell not in GATE_BIAS_KEYWORD:
+            raise ValueError(
+                f"gate_bias={gate_bias!r} means nothing for cell={cell!r}: "
+                "the simple RNN has no gates. Leave it at None."
+            )
+        options[GATE_BIAS_KEYWORD[cell]] = gate_bias
+    return LAYERS[cell](input_size, hidden_size, **options)
+
+
+def count_parameters(
+    cell: str, input_size: int, hidden_size: int, output_size: int = 0
+) -> int:
+    """The free parameters of a recurrent layer ``D -> H`` and a readout ``H -> O``.
+
+    The layers store two bias vectors (PyTorch's convention). Where only their
+    sum matters, the pair counts as one bias per unit, as in the papers: for
+    the simple RNN, for the four blocks of the LSTM and for the GRU's gates r
+    and z. The GRU's candidate keeps both, since the reset gate multiplies
+    ``b_hn`` and not ``b_in``. So, with G blocks, the layer has
+    ``G H (D + H + 1)`` parameters, plus ``H`` for the GRU; the readout has
+    ``O (H + 1)`` (none when ``output_size`` is 0).
+    """
+    cell = _check_cell(cell)
+    D = check_int("input_size", input_size)
+    H = check_int("hidden_size", hidden_size)
+    n_out = check_int("output_size", output_size, minimum=0)
+    layer = BLOCKS[cell] * H * (D + H + 1) + (H if cell == "gru" else 0)
+    return layer + n_out * (H + 1)
+
+
+def cell_name(layer: object) -> str:
+    """The cell name of a recurrent layer: ``"rnn"``, ``"lstm"`` or ``"gru"``."""
+    for name in ("rnn", "lstm", "gru"):
+        if isinstance(layer, LAYERS[name]):
+            return name
+    raise ValueError(
+        f"layer must be a tutor RNN, LSTM or GRU; got {type(layer).__name__}."
+    )
+
+
+def count_network_parameters(*layers: object) -> int:
+    """The free parameters of a network's layers, by the rule of :func:`count_parameters`.
+
+    A recurrent layer is counted by that rule (each pair of biases whose sum
+    alone matters counts once); any other layer, such as a
+    :class:`tutor.feedforward.Dense` readout, by the sizes of its ``params``.
+    """
+    total = 0
+    for layer in layers:
+        if isinstance(layer, (RNN, LSTM, GRU)):
+            total += count_parameters(
+                cell_name(layer), layer.input_size, layer.hidden_size
+            )
+        else:
+            total += sum(array.size for array in layer.params.values())
+    return int(total)

@@ -1,0 +1,81 @@
+"""tutor._cells: the cells by name, and the book's parameter count."""
+
+import numpy as np
+import pytest
+
+from tutor import GRU, LSTM, RNN
+from tutor._cells import count_network_parameters, count_parameters, make_layer
+from tutor.experiments import compare, lstm_memory, reber, tuning
+from tutor.feedforward import Dense
+
+
+@pytest.mark.parametrize(
+    ("cell", "cls", "keyword"),
+    [
+        ("rnn", RNN, None),
+        ("srn", RNN, None),
+        ("lstm", LSTM, "forget_bias"),
+        ("gru", GRU, "update_bias"),
+    ],
+)
+def test_make_layer_builds_the_named_cell(cell, cls, keyword):
+    layer = make_layer(cell, 3, 5, rng=0, dtype=np.float32)
+    assert type(layer) is cls
+    assert (layer.input_size, layer.hidden_size, layer.dtype) == (3, 5, np.float32)
+    same = cls(3, 5, rng=0, dtype=np.float32)
+    for name, array in layer.params.items():
+        np.testing.assert_array_equal(array, same.params[name])
+    if keyword is not None:
+        biased = make_layer(cell, 3, 5, rng=0, gate_bias=2.0)
+        assert getattr(biased, keyword) == 2.0
+        expected = cls(3, 5, rng=0, **{keyword: 2.0})
+        np.testing.assert_array_equal(biased.params["bias_ih"], expected.params["bias_ih"])
+
+
+def test_make_layer_refuses_a_gate_bias_for_the_simple_rnn_and_unknown_cells():
+    with pytest.raises(ValueError, match=r"gate_bias.*1\.0.*'rnn'.*no gates"):
+        make_layer("rnn", 3, 5, rng=0, gate_bias=1.0)
+    with pytest.raises(ValueError, match=r"cell.*'lstm'.*'tanh'"):
+        make_layer("tanh", 3, 5, rng=0)
+
+
+def stored_minus_repeated_biases(layer):
+    """The count by hand: every stored number, less bias_hh where only the sum matters."""
+    H = layer.hidden_size
+    own = H if isinstance(layer, GRU) else 0  # the GRU's b_hn stays
+    return sum(a.size for a in layer.params.values()) - (layer.params["bias_hh"].size - own)
+
+
+@pytest.mark.parametrize(("cell", "blocks"), [("rnn", 1), ("srn", 1), ("lstm", 4), ("gru", 3)])
+def test_count_parameters_is_the_books_rule(cell, blocks):
+    D, H, K = 3, 7, 2
+    extra = H if cell == "gru" else 0
+    assert count_parameters(cell, D, H, K) == blocks * H * (D + H + 1) + extra + K * (H + 1)
+    assert count_parameters(cell, D, H) == blocks * H * (D + H + 1) + extra
+    layer, readout = make_layer(cell, D, H, rng=0), Dense(H, K, rng=0)
+    assert count_network_parameters(layer, readout) == stored_minus_repeated_biases(layer) + K * (
+        H + 1
+    )
+    assert count_network_parameters(layer, readout) == count_parameters(cell, D, H, K)
+
+
+def test_the_public_counters_agree():
+    for cell in ("srn", "lstm", "gru"):
+        layer, readout = make_layer(cell, 7, 6, rng=0), Dense(6, 7, rng=0)
+        expected = compare.count_parameters(cell, 7, 6, 7)
+        assert reber.count_parameters(layer, readout) == expected
+        assert lstm_memory.count_weights(layer, readout) == expected
+    from tutor.charlm import CharLM
+
+    for cell in ("rnn", "lstm", "gru"):
+        model = CharLM(11, 8, cell, rng=0)
+        assert tuning.count_parameters(model) == count_parameters(cell, 11, 8, 11)
+    assert compare.count_parameters("lstm", 2, 8, 1) == 361
+    assert compare.count_parameters("gru", 2, 9, 1) == 343
+
+
+def test_count_parameters_names_a_bad_size():
+    with pytest.raises(ValueError, match=r"hidden_size.*positive int.*\b0\b"):
+        count_parameters("lstm", 2, 0)
+    with pytest.raises(ValueError, match=r"output_size.*>= 0.*-1"):
+        count_parameters("lstm", 2, 3, -1)
