@@ -21,6 +21,10 @@ LAYERS = {"rnn": RNN, "srn": RNN, "lstm": LSTM, "gru": GRU}
 #: The number of ``H``-row blocks in each cell's weights: G in the book's rule.
 BLOCKS = {"rnn": 1, "srn": 1, "lstm": 4, "gru": 3}
 
+#: The models' gate bias when none is given: the LSTM's forget bias 1, the
+#: GRU's update bias 0 (the layers' own default is 0 for both).
+DEFAULT_GATE_BIAS = {"lstm": 1.0, "gru": 0.0}
+
 #: The keyword of each gated layer for its "remember" bias at initialisation.
 GATE_BIAS_KEYWORD = {"lstm": "forget_bias", "gru": "update_bias"}
 

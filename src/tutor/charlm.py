@@ -39,14 +39,12 @@ from dataclasses import dataclass, field
 import numpy as np
 from tqdm import tqdm
 
+from tutor._cells import DEFAULT_GATE_BIAS, make_layer
 from tutor._checks import as_rng, check_int
 from tutor.data.text import Vocabulary, text_batches
 from tutor.feedforward import Dense, named_gradients, named_parameters
 from tutor.functional import log_softmax, softmax_cross_entropy
-from tutor.gru import GRU
-from tutor.lstm import LSTM
 from tutor.optim import Adam, clip_grad_norm
-from tutor.rnn import RNN
 from tutor.train import progress_enabled
 
 __all__ = [
@@ -127,32 +125,22 @@ class CharLM:
                     f"vocab has {len(vocab)} characters but vocab_size is {vocab_size}; "
                     f"pass vocab_size=len(vocab)."
                 )
+        if cell == "rnn" and forget_bias is not None:
+            raise ValueError(
+                f"forget_bias={forget_bias!r} means nothing for cell='rnn': the simple RNN "
+                f"has no gates. Leave it at None."
+            )
+        if forget_bias is None:
+            forget_bias = DEFAULT_GATE_BIAS.get(cell)
         rng = as_rng(rng)
-        if cell == "lstm":
-            forget_bias = 1.0 if forget_bias is None else forget_bias
-            layer = LSTM(
-                vocab_size,
-                hidden_size,
-                rng=rng,
-                dtype=dtype,
-                forget_bias=forget_bias,
-            )
-        elif cell == "gru":
-            forget_bias = 0.0 if forget_bias is None else forget_bias
-            layer = GRU(
-                vocab_size,
-                hidden_size,
-                rng=rng,
-                dtype=dtype,
-                update_bias=forget_bias,
-            )
-        else:
-            if forget_bias is not None:
-                raise ValueError(
-                    f"forget_bias={forget_bias!r} means nothing for cell='rnn': the simple RNN "
-                    f"has no gates. Leave it at None."
-                )
-            layer = RNN(vocab_size, hidden_size, rng=rng, dtype=dtype)
+        layer = make_layer(
+            cell,
+            vocab_size,
+            hidden_size,
+            rng=rng,
+            gate_bias=forget_bias,
+            dtype=dtype,
+        )
         self.cell = cell
         self.forget_bias = None if forget_bias is None else float(forget_bias)
         self.vocab = vocab

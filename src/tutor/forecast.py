@@ -38,13 +38,11 @@ from typing import NamedTuple
 import numpy as np
 from tqdm import tqdm
 
+from tutor._cells import DEFAULT_GATE_BIAS, make_layer
 from tutor._checks import as_rng, check_int
 from tutor.feedforward import Dense, named_gradients, named_parameters
 from tutor.functional import mse
-from tutor.gru import GRU
-from tutor.lstm import LSTM
 from tutor.optim import Adam, clip_grad_norm
-from tutor.rnn import RNN
 from tutor.train import progress_enabled
 
 __all__ = [
@@ -427,23 +425,16 @@ class Forecaster:
         if cell not in _CELLS:
             raise ValueError(f"cell must be one of {_CELLS}; got {cell!r}.")
         self.horizon = check_int("horizon", horizon, 1)
+        if cell == "rnn" and forget_bias is not None:
+            raise ValueError(
+                "forget_bias means nothing for cell='rnn'; leave it at None."
+            )
+        if forget_bias is None:
+            forget_bias = DEFAULT_GATE_BIAS.get(cell)
         rng = as_rng(rng)
-        if cell == "lstm":
-            forget_bias = 1.0 if forget_bias is None else forget_bias
-            layer = LSTM(
-                1, hidden_size, rng=rng, dtype=dtype, forget_bias=forget_bias
-            )
-        elif cell == "gru":
-            forget_bias = 0.0 if forget_bias is None else forget_bias
-            layer = GRU(
-                1, hidden_size, rng=rng, dtype=dtype, update_bias=forget_bias
-            )
-        else:
-            if forget_bias is not None:
-                raise ValueError(
-                    "forget_bias means nothing for cell='rnn'; leave it at None."
-                )
-            layer = RNN(1, hidden_size, rng=rng, dtype=dtype)
+        layer = make_layer(
+            cell, 1, hidden_size, rng=rng, gate_bias=forget_bias, dtype=dtype
+        )
         self.cell = cell
         self.forget_bias = None if forget_bias is None else float(forget_bias)
         self.layer = layer

@@ -39,6 +39,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from tutor._cells import make_layer
 from tutor._checks import (
     as_rng,
     check_float_array,
@@ -58,10 +59,10 @@ from tutor.attention import (
 )
 from tutor.feedforward import Dense
 from tutor.functional import softmax_cross_entropy
-from tutor.gru import GRU, gru_step_backward, gru_step_forward
-from tutor.lstm import LSTM, lstm_step_backward, lstm_step_forward
+from tutor.gru import gru_step_backward, gru_step_forward
+from tutor.lstm import lstm_step_backward, lstm_step_forward
 from tutor.optim import Adam
-from tutor.rnn import RNN, rnn_step_backward, rnn_step_forward
+from tutor.rnn import rnn_step_backward, rnn_step_forward
 from tutor.train import History, train
 
 __all__ = [
@@ -72,7 +73,7 @@ __all__ = [
     "train_seq2seq",
 ]
 
-_LAYERS = {"rnn": RNN, "gru": GRU, "lstm": LSTM}
+_CELLS = ("gru", "lstm", "rnn")
 
 
 class Seq2Seq:
@@ -142,9 +143,9 @@ class Seq2Seq:
             raise ValueError(
                 f"attention must be True or False; got {attention!r}."
             )
-        if cell not in _LAYERS:
+        if cell not in _CELLS:
             raise ValueError(
-                f"cell must be one of {sorted(_LAYERS)}; got {cell!r}."
+                f"cell must be one of {sorted(_CELLS)}; got {cell!r}."
             )
         if attention_size is None:
             attention_size = hidden_size
@@ -159,11 +160,17 @@ class Seq2Seq:
         # The id of the start symbol, the decoder's input at the first step.
         self.start = self.vocab_out
         rng = as_rng(rng)
-        H, layer = self.hidden_size, _LAYERS[cell]
-        self.encoder = layer(self.vocab_in, H, rng=rng, dtype=self.dtype)
+        H = self.hidden_size
+        self.encoder = make_layer(
+            cell, self.vocab_in, H, rng=rng, dtype=self.dtype
+        )
         context_size = H if self.use_attention else 0
-        self.decoder = layer(
-            self.vocab_out + 1 + context_size, H, rng=rng, dtype=self.dtype
+        self.decoder = make_layer(
+            cell,
+            self.vocab_out + 1 + context_size,
+            H,
+            rng=rng,
+            dtype=self.dtype,
         )
         self.attention = None
         if self.use_attention:

@@ -59,10 +59,7 @@ from tutor.experiments.reber import (
 )
 from tutor.feedforward import Dense, named_gradients, named_parameters
 from tutor.functional import softmax_cross_entropy
-from tutor.gru import GRU
-from tutor.lstm import LSTM
 from tutor.optim import Adam, clip_grad_norm
-from tutor.rnn import RNN
 
 __all__ = [
     "CELLS",
@@ -177,11 +174,13 @@ def make_layer(
         A :class:`tutor.rnn.RNN`, :class:`tutor.lstm.LSTM` or :class:`tutor.gru.GRU`.
     """
     _check_choice("cell", cell, CELLS)
-    if cell == "lstm":
-        return LSTM(input_size, hidden_size, rng=rng, forget_bias=gate_bias)
-    if cell == "gru":
-        return GRU(input_size, hidden_size, rng=rng, update_bias=gate_bias)
-    return RNN(input_size, hidden_size, rng=rng)
+    return _cells.make_layer(
+        cell,
+        input_size,
+        hidden_size,
+        rng=rng,
+        gate_bias=None if cell == "srn" else gate_bias,
+    )
 
 
 def count_parameters(

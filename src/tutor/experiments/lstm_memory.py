@@ -26,7 +26,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from tutor._cells import count_network_parameters
+from tutor._cells import count_network_parameters, make_layer
 from tutor._checks import as_rng, check_int, check_ndim
 from tutor.bptt import truncated_bptt
 from tutor.data.adding import TOLERANCE, adding_problem
@@ -86,17 +86,19 @@ def adding_network(
     """
     if kind not in KINDS:
         raise ValueError(f"kind must be 'rnn' or 'lstm'; got {kind!r}.")
-    rng = as_rng(rng)
-    if kind == "lstm":
-        layer = LSTM(
-            2, hidden_size, rng=rng, forget_bias=forget_bias, dtype=dtype
+    if kind == "rnn" and forget_bias != 0:
+        raise ValueError(
+            f"forget_bias={forget_bias!r} needs kind='lstm': a simple RNN has no forget gate."
         )
-    else:
-        if forget_bias != 0:
-            raise ValueError(
-                f"forget_bias={forget_bias!r} needs kind='lstm': a simple RNN has no forget gate."
-            )
-        layer = RNN(2, hidden_size, rng=rng, dtype=dtype)
+    rng = as_rng(rng)
+    layer = make_layer(
+        kind,
+        2,
+        hidden_size,
+        rng=rng,
+        gate_bias=forget_bias if kind == "lstm" else None,
+        dtype=dtype,
+    )
     return layer, Dense(hidden_size, 1, rng=rng, dtype=dtype)
 
 

@@ -38,7 +38,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from tutor._cells import count_network_parameters
+from tutor._cells import count_network_parameters, make_layer
 from tutor._checks import as_rng, check_int
 from tutor.data import reber
 from tutor.evaluate import legal_ranked_first
@@ -98,16 +98,14 @@ def reber_network(
     if cell not in CELLS:
         raise ValueError(f"cell must be 'lstm' or 'srn'; got {cell!r}.")
     rng = as_rng(rng)
-    if cell == "lstm":
-        layer = LSTM(
-            N_SYMBOLS,
-            hidden_size,
-            rng=rng,
-            dtype=dtype,
-            forget_bias=forget_bias,
-        )
-    else:
-        layer = RNN(N_SYMBOLS, hidden_size, rng=rng, dtype=dtype)
+    layer = make_layer(
+        cell,
+        N_SYMBOLS,
+        hidden_size,
+        rng=rng,
+        gate_bias=forget_bias if cell == "lstm" else None,
+        dtype=dtype,
+    )
     return layer, Dense(hidden_size, N_SYMBOLS, rng=rng, dtype=dtype)
 
 
