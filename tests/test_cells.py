@@ -79,3 +79,16 @@ def test_count_parameters_names_a_bad_size():
         count_parameters("lstm", 2, 0)
     with pytest.raises(ValueError, match=r"output_size.*>= 0.*-1"):
         count_parameters("lstm", 2, 3, -1)
+
+
+def test_the_models_name_their_parts_rnn_and_readout():
+    from tutor.charlm import CharLM
+    from tutor.forecast import Forecaster
+
+    for model in (CharLM(5, 4, "gru", rng=0), Forecaster(4, "lstm", rng=0)):
+        assert model.hidden_size == 4
+        assert set(model.params) == {f"rnn.{k}" for k in model.layer.params} | {
+            f"readout.{k}" for k in model.readout.params
+        }
+        assert model.params["rnn.weight_hh"] is model.layer.params["weight_hh"]
+        assert model.grads["readout.bias"] is model.readout.grads["bias"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from tutor._checks import check_int
+from tutor.feedforward import named_gradients, named_parameters
 from tutor.gru import GRU
 from tutor.lstm import LSTM
 from tutor.rnn import RNN
@@ -27,6 +28,32 @@ DEFAULT_GATE_BIAS = {"lstm": 1.0, "gru": 0.0}
 
 #: The keyword of each gated layer for its "remember" bias at initialisation.
 GATE_BIAS_KEYWORD = {"lstm": "forget_bias", "gru": "update_bias"}
+
+
+class RecurrentReadout:
+    """A recurrent layer ``self.layer`` and a readout ``self.readout``, as one model.
+
+    The base of the models built from these two parts (:class:`tutor.charlm.CharLM`,
+    :class:`tutor.forecast.Forecaster`): their parameters and gradients are keyed
+    ``"rnn.weight_ih"``, ..., ``"readout.bias"``.
+    """
+
+    layer: RNN | LSTM | GRU
+
+    @property
+    def hidden_size(self) -> int:
+        """H, the number of hidden units."""
+        return self.layer.hidden_size
+
+    @property
+    def params(self) -> dict[str, np.ndarray]:
+        """All parameters, ``{"rnn.weight_ih": (G*H, D), ..., "readout.bias": (O,)}``."""
+        return named_parameters({"rnn": self.layer, "readout": self.readout})
+
+    @property
+    def grads(self) -> dict[str, np.ndarray]:
+        """The gradients of the last backward pass, keyed as :attr:`params`."""
+        return named_gradients({"rnn": self.layer, "readout": self.readout})
 
 
 def _check_cell(cell: object) -> str:

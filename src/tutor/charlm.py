@@ -39,10 +39,10 @@ from dataclasses import dataclass, field
 import numpy as np
 from tqdm import tqdm
 
-from tutor._cells import DEFAULT_GATE_BIAS, make_layer
+from tutor._cells import DEFAULT_GATE_BIAS, RecurrentReadout, make_layer
 from tutor._checks import as_rng, check_int
 from tutor.data.text import Vocabulary, text_batches
-from tutor.feedforward import Dense, named_gradients, named_parameters
+from tutor.feedforward import Dense
 from tutor.functional import log_softmax, softmax_cross_entropy
 from tutor.optim import Adam, clip_grad_norm
 from tutor.train import progress_enabled
@@ -67,7 +67,7 @@ CELLS = ("lstm", "gru", "rnn")
 LN2 = math.log(2.0)
 
 
-class CharLM:
+class CharLM(RecurrentReadout):
     """A character-level language model: one-hot input, a recurrent layer, a softmax readout.
 
     Args:
@@ -153,21 +153,6 @@ class CharLM:
     def vocab_size(self) -> int:
         """K, the number of characters."""
         return self.layer.input_size
-
-    @property
-    def hidden_size(self) -> int:
-        """H, the number of hidden units."""
-        return self.layer.hidden_size
-
-    @property
-    def params(self) -> dict[str, np.ndarray]:
-        """All parameters, ``{"rnn.weight_ih": (G*H, K), ..., "readout.bias": (K,)}``."""
-        return named_parameters({"rnn": self.layer, "readout": self.readout})
-
-    @property
-    def grads(self) -> dict[str, np.ndarray]:
-        """The gradients of the last :meth:`loss_and_grads`, keyed as :attr:`params`."""
-        return named_gradients({"rnn": self.layer, "readout": self.readout})
 
     def __repr__(self) -> str:
         bias = (

@@ -38,9 +38,9 @@ from typing import NamedTuple
 import numpy as np
 from tqdm import tqdm
 
-from tutor._cells import DEFAULT_GATE_BIAS, make_layer
+from tutor._cells import DEFAULT_GATE_BIAS, RecurrentReadout, make_layer
 from tutor._checks import as_rng, check_int
-from tutor.feedforward import Dense, named_gradients, named_parameters
+from tutor.feedforward import Dense
 from tutor.functional import mse
 from tutor.optim import Adam, clip_grad_norm
 from tutor.train import progress_enabled
@@ -387,7 +387,7 @@ def undifference(changes: object, history: object, lag: int = 1) -> np.ndarray:
 _CELLS = ("lstm", "gru", "rnn")
 
 
-class Forecaster:
+class Forecaster(RecurrentReadout):
     """A recurrent network that reads a series one value per step and predicts the next k.
 
     At each step t the standardised value ``z_t`` enters a recurrent layer (input size
@@ -443,21 +443,6 @@ class Forecaster:
             hidden_size, self.horizon, rng=rng, dtype=self.dtype
         )
         self.scaler: Standardiser | None = None
-
-    @property
-    def hidden_size(self) -> int:
-        """H, the number of hidden units."""
-        return self.layer.hidden_size
-
-    @property
-    def params(self) -> dict[str, np.ndarray]:
-        """All parameters, keyed ``"rnn.weight_ih"``, ..., ``"readout.bias"``."""
-        return named_parameters({"rnn": self.layer, "readout": self.readout})
-
-    @property
-    def grads(self) -> dict[str, np.ndarray]:
-        """The gradients of the last :meth:`loss_and_grads`, keyed as :attr:`params`."""
-        return named_gradients({"rnn": self.layer, "readout": self.readout})
 
     def __repr__(self) -> str:
         return (
