@@ -572,6 +572,10 @@ def _check_layer_and_input(layer, x: object) -> np.ndarray:
         raise ValueError(
             f"x must hold at least one step and one sequence; got shape {x.shape}."
         )
+    # Checked here, on the whole x: the layer itself sees one step at a time
+    # and would report the shape of a step.
+    D = getattr(layer, "input_size", None)
+    check_shape("x", x, (None, None, D), "(T, B, D)", TIME_MAJOR_HINT)
     return x
 
 
@@ -615,9 +619,8 @@ def _states_along(layer, x: np.ndarray, state) -> tuple[list, tuple[int, ...]]:
         out, last = layer.forward(x[t : t + 1], states[-1])
         copy = tuple(np.array(part) for part in _parts(last))
         states.append(copy if isinstance(last, tuple) else copy[0])
-    if (
-        state is None
-    ):  # None means zeros; make them explicit, in the layer's format
+    if state is None:
+        # None means zeros; make them explicit, in the layer's format.
         states[0] = _zeros_like_state(states[1])
     return states, (len(x), *out.shape[1:])
 
