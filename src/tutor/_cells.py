@@ -22,7 +22,7 @@ LAYERS = {"rnn": RNN, "srn": RNN, "lstm": LSTM, "gru": GRU}
 #: The number of ``H``-row blocks in each cell's weights: G in the book's rule.
 BLOCKS = {"rnn": 1, "srn": 1, "lstm": 4, "gru": 3}
 
-#: The models' gate bias when none is given: the LSTM's forget bias 1, the
+#: The models' gate bias when none is given, the LSTM's forget bias 1 and the
 #: GRU's update bias 0 (the layers' own default is 0 for both).
 DEFAULT_GATE_BIAS = {"lstm": 1.0, "gru": 0.0}
 

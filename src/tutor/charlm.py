@@ -213,7 +213,7 @@ class CharLM(RecurrentReadout):
 
         Returns:
             The tuple ``(loss, grads, state)`` of the mean cross-entropy in nats
-            per character (a float), the gradients keyed as :attr:`params` (the
+            per character (a float), the gradients keyed as ``params`` (the
             layers' own arrays, overwritten by the next call), and the state
             after the last step, a copy detached from this chunk (carry it to
             the next chunk).
