@@ -57,9 +57,9 @@ def test_make_layer_builds_each_cell_with_its_remember_bias():
     gru = compare.make_layer("gru", 3, 4, rng=0, gate_bias=2.0)
     assert isinstance(lstm, LSTM) and lstm.forget_bias == 2.0
     assert isinstance(gru, GRU) and gru.update_bias == 2.0
-    with pytest.raises(ValueError, match="cell must be one of"):
+    with pytest.raises(ValueError, match=r"\bcell\b.*'srn'.*'lstm'.*'gru'.*'lstmm'"):
         compare.make_layer("lstmm", 3, 4, rng=0)
-    with pytest.raises(ValueError, match="task must be one of"):
+    with pytest.raises(ValueError, match=r"\btask\b.*'adding'.*'reber'.*'recall'.*'copy'"):
         compare.task_shape("copy")
 
 
@@ -80,7 +80,7 @@ def test_train_until_success_counts_updates_per_round_and_scores_the_last_round(
     )
     assert not progress.success and progress.updates == 7 * 16
     np.testing.assert_array_equal(progress.curve[:, 0], [48, 96, 112])
-    with pytest.raises(ValueError, match="max_rounds"):
+    with pytest.raises(ValueError, match=r"max_rounds.*positive int.*\b0\b"):
         compare.train_until_success(lambda: None, lambda: 0.0, max_rounds=0, target=1.0)
 
 
@@ -116,13 +116,13 @@ def test_a_simple_rnn_learns_short_delayed_recall_quickly():
 
 
 def test_settings_are_checked():
-    with pytest.raises(ValueError, match="unknown settings"):
+    with pytest.raises(ValueError, match=r"settings.*\['max_epochs'\].*'adding'.*'lr'"):
         compare.run_adding("srn", 4, seed=0, max_epochs=3)
-    with pytest.raises(ValueError, match="lr"):
+    with pytest.raises(ValueError, match=r"\blr\b.*> 0.*-1\.0"):
         compare.run_recall("srn", 4, seed=0, lr=-1.0)
-    with pytest.raises(ValueError, match="max_updates"):
+    with pytest.raises(ValueError, match=r"max_updates.*positive int.*\b0\b"):
         compare.run_recall("srn", 4, seed=0, max_updates=0)
-    with pytest.raises(ValueError, match="task must be one of"):
+    with pytest.raises(ValueError, match=r"\btask\b.*'adding'.*'recall'.*'copying'"):
         compare.run_sweep(tasks=("adding",), settings={"copying": {}})
 
 

@@ -31,9 +31,9 @@ def test_adding_network_builds_either_layer_with_a_one_output_readout():
     assert readout.params["weight"].shape == (1, 4)
     layer, readout = adding_network("rnn", 5, rng=0)
     assert isinstance(layer, RNN) and readout.params["weight"].shape == (1, 5)
-    with pytest.raises(ValueError, match="kind"):
+    with pytest.raises(ValueError, match=r"\bkind\b.*'rnn'.*'lstm'.*'gru'"):
         adding_network("gru", 4, rng=0)
-    with pytest.raises(ValueError, match="forget gate"):
+    with pytest.raises(ValueError, match=r"forget_bias=1\.0.*kind='lstm'"):
         adding_network("rnn", 4, rng=0, forget_bias=1.0)
 
 
@@ -61,9 +61,9 @@ def test_train_adding_until_solved_stops_when_the_window_loss_is_below_target():
         layer, readout, 6, seed=1, max_updates=50, window=5, target_loss=10.0, test_size=10
     )
     assert run.solved_at == 5 and run.losses.shape == (5,)
-    with pytest.raises(ValueError, match="window"):
+    with pytest.raises(ValueError, match=r"\bwindow\b.*positive int.*\b0\b"):
         train_adding_until_solved(layer, readout, 6, seed=1, window=0)
-    with pytest.raises(ValueError, match="target_loss"):
+    with pytest.raises(ValueError, match=r"target_loss.*> 0.*0\.0"):
         train_adding_until_solved(layer, readout, 6, seed=1, target_loss=0.0)
 
 
@@ -90,7 +90,7 @@ def test_answer_input_gradients_agree_with_finite_differences(kind):
 
 def test_answer_input_gradients_needs_a_single_output():
     layer = RNN(2, 3, rng=0)
-    with pytest.raises(ValueError, match="one output"):
+    with pytest.raises(ValueError, match=r"readout.*one output.*\b2\b"):
         answer_input_gradients(layer, Dense(3, 2, rng=0), np.zeros((4, 1, 2)))
 
 
@@ -113,7 +113,7 @@ def test_checkpoint_steps_are_log_spaced_from_one_to_the_end():
     assert checkpoint_steps(1000, 4).tolist() == [1, 10, 100, 1000]
     steps = checkpoint_steps(20_000)
     assert steps[0] == 1 and steps[-1] == 20_000 and np.all(np.diff(steps) > 0)
-    with pytest.raises(ValueError, match="n_steps"):
+    with pytest.raises(ValueError, match=r"n_steps.*positive int.*\b0\b"):
         checkpoint_steps(0)
 
 

@@ -36,7 +36,7 @@ def test_reber_network_builds_the_layers_with_the_forget_bias():
     np.testing.assert_allclose(shift, np.r_[np.zeros(5), np.full(5, 3.0), np.zeros(10)])
     srn, _ = reber_network("srn", 4, rng=0)
     assert isinstance(srn, RNN) and srn.params["weight_hh"].shape == (4, 4)
-    with pytest.raises(ValueError, match="cell"):
+    with pytest.raises(ValueError, match=r"\bcell\b.*'lstm'.*'srn'.*'gru'"):
         reber_network("gru", 4, rng=0)
 
 
@@ -64,9 +64,9 @@ def test_length_batches_partition_the_strings_into_groups_of_similar_length():
     ranges = sorted((lengths[g].min(), lengths[g].max()) for g in groups)
     assert all(hi <= lo_next for (_, hi), (lo_next, _) in zip(ranges, ranges[1:]))
     assert [list(g) for g in groups] != [list(g) for g in length_batches(lengths, 8, rng=3)]
-    with pytest.raises(ValueError, match="batch_size"):
+    with pytest.raises(ValueError, match=r"batch_size.*positive int.*\b0\b"):
         length_batches(lengths, 0, rng=0)
-    with pytest.raises(ValueError, match="lengths"):
+    with pytest.raises(ValueError, match=r"\blengths\b.*non-empty.*\(0,\)"):
         length_batches([], 4, rng=0)
 
 
@@ -121,9 +121,9 @@ def test_one_step_gradient_treats_the_previous_state_as_a_fixed_input():
 
 def test_loss_and_grads_reject_a_bad_gradient_name_and_one_step_for_the_lstm():
     data = reber.batch(STRINGS, embedded=True)
-    with pytest.raises(ValueError, match="gradient"):
+    with pytest.raises(ValueError, match=r"\bgradient\b.*'full'.*'one-step'.*'two-step'"):
         reber_loss_and_grads(*reber_network("srn", 3, rng=0), data, gradient="two-step")
-    with pytest.raises(ValueError, match="Elman"):
+    with pytest.raises(ValueError, match=r"gradient='one-step'.*simple RNN.*LSTM"):
         reber_loss_and_grads(*reber_network("lstm", 3, rng=0), data, gradient="one-step")
 
 
@@ -174,7 +174,7 @@ def test_train_reber_runs_a_short_experiment_and_is_reproducible():
     np.testing.assert_array_equal(run.losses, again.losses)
     one_step = train_reber("srn", 4, seed=0, gradient="one-step", n_train=16, max_epochs=1)
     assert one_step.gradient == "one-step" and np.isfinite(one_step.losses).all()
-    with pytest.raises(ValueError, match="max_epochs"):
+    with pytest.raises(ValueError, match=r"max_epochs.*positive int.*\b0\b"):
         train_reber("lstm", 4, seed=0, max_epochs=0)
-    with pytest.raises(ValueError, match="gradient"):
+    with pytest.raises(ValueError, match=r"\bgradient\b.*'full'.*'one-step'.*'truncated'"):
         train_reber("lstm", 4, seed=0, gradient="truncated")
