@@ -96,46 +96,42 @@ def test_dense_float32_stays_float32():
 
 
 def test_dense_backward_before_forward_says_to_call_forward():
-    with pytest.raises(RuntimeError, match=r"before forward.*call forward\(x\) first"):
+    with pytest.raises(RuntimeError, match=r"Dense\.backward.*before.*forward\(x\)"):
         Dense(3, 2, rng=0).backward(np.zeros((1, 2)))
 
 
 def test_dense_wrong_feature_size_names_x_and_both_shapes():
-    with pytest.raises(
-        ValueError, match=r"x must have shape \(\.\.\., D\) = \(\?, 3\); got shape \(4, 2\)"
-    ):
+    with pytest.raises(ValueError, match=r"\bx\b.*\(\.\.\., D\) = \(\?, 3\).*\(4, 2\)"):
         Dense(3, 2, rng=0).forward(np.zeros((4, 2)))
 
 
 def test_dense_wrong_dtype_says_how_to_convert():
-    with pytest.raises(ValueError, match=r"x must have dtype float64.*got float32.*astype"):
+    with pytest.raises(ValueError, match=r"\bx\b.*float64.*float32.*astype"):
         Dense(3, 2, rng=0).forward(np.zeros((4, 3), dtype=np.float32))
-    with pytest.raises(ValueError, match=r"x must hold floating-point numbers"):
+    with pytest.raises(ValueError, match=r"\bx\b.*floating-point.*int64"):
         Dense(3, 2, rng=0).forward(np.zeros((4, 3), dtype=int))
 
 
 def test_dense_nan_input_is_located():
     x = np.zeros((4, 3))
     x[2, 1] = np.nan
-    with pytest.raises(ValueError, match=r"x holds a non-finite value .* index \(2, 1\)"):
+    with pytest.raises(ValueError, match=r"\bx\b.*non-finite.*nan.*\(2, 1\)"):
         Dense(3, 2, rng=0).forward(x)
 
 
 def test_dense_backward_with_a_wrong_shape_names_dy():
     layer = Dense(3, 2, rng=0)
     layer.forward(np.zeros((4, 3)))
-    with pytest.raises(
-        ValueError, match=r"dy must have shape \(\.\.\., K\) = \(4, 2\); got shape \(2, 4\)"
-    ):
+    with pytest.raises(ValueError, match=r"\bdy\b.*\(\.\.\., K\) = \(4, 2\).*\(2, 4\)"):
         layer.backward(np.zeros((2, 4)))
 
 
 @pytest.mark.parametrize(
     "args, message",
     [
-        ((0, 2, 0), "in_features must be a positive int"),
-        ((3, 2.5, 0), "out_features"),
-        ((3, 2, None), "rng must be an int seed"),
+        ((0, 2, 0), r"in_features.*positive int.*\b0\b"),
+        ((3, 2.5, 0), r"out_features.*positive int.*2\.5"),
+        ((3, 2, None), r"\brng\b.*int seed.*Generator.*NoneType"),
     ],
 )
 def test_dense_bad_construction_arguments(args, message):
@@ -232,14 +228,14 @@ def test_mlp_float32_stays_float32():
 
 
 def test_mlp_backward_before_forward_says_to_call_forward():
-    with pytest.raises(RuntimeError, match="call forward"):
+    with pytest.raises(RuntimeError, match=r"MLP\.backward.*before.*forward\(x\)"):
         MLP([2, 3, 1], rng=0).backward(np.zeros((1, 1)))
 
 
 def test_mlp_bad_arguments():
-    with pytest.raises(ValueError, match="activation must be one of"):
+    with pytest.raises(ValueError, match=r"activation.*'relu'.*'tanh'.*'softplus'"):
         MLP([2, 3, 1], "softplus", rng=0)
-    with pytest.raises(ValueError, match="at least an input and an output"):
+    with pytest.raises(ValueError, match=r"\bsizes\b.*an input and an output.*\[2\]"):
         MLP([2], rng=0)
 
 

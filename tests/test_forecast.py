@@ -49,7 +49,10 @@ def test_split_in_time_by_index_and_by_time():
 
 @pytest.mark.parametrize("ends", [(0, 5), (5, 5), (6, 4), (3, 10)])
 def test_split_in_time_leaves_every_part_non_empty(ends):
-    with pytest.raises(ValueError, match="at least one value"):
+    train_end, valid_end = ends
+    expected = r"0 < train_end < valid_end < N = 10"
+    given = rf"train_end = {train_end} and valid_end = {valid_end}"
+    with pytest.raises(ValueError, match=rf"{expected}.*{given}"):
         split_in_time(np.arange(10.0), *ends)
 
 
@@ -60,9 +63,9 @@ def test_standardiser_uses_the_numbers_it_was_fitted_on():
     z = scaler.transform(train)
     assert z.mean() == pytest.approx(0) and z.std() == pytest.approx(1)
     np.testing.assert_allclose(scaler.inverse(scaler.transform([7.0, -3.0])), [7.0, -3.0])
-    with pytest.raises(ValueError, match="constant"):
+    with pytest.raises(ValueError, match=r"\btrain\b.*constant.*standard deviation is 0"):
         Standardiser.fit([2.0, 2.0])
-    with pytest.raises(ValueError, match="NaN"):
+    with pytest.raises(ValueError, match=r"\btrain\b.*NaN.*\[1\]"):
         Standardiser.fit([1.0, np.nan])
 
 
@@ -98,7 +101,7 @@ def test_seasonal_naive_is_exact_on_a_pure_sine():
 def test_seasonal_naive_repeats_the_last_season():
     history = np.arange(10.0)
     assert seasonal_naive_forecast(history, 7, period=3).tolist() == [7, 8, 9, 7, 8, 9, 7]
-    with pytest.raises(ValueError, match="at least 3"):
+    with pytest.raises(ValueError, match=r"\bhistory\b.*at least 3.*\b2\b"):
         seasonal_naive_forecast([1.0, 2.0], 1, period=3)
 
 
@@ -129,14 +132,16 @@ def test_ar_forecast_feeds_its_predictions_back():
 
 
 def test_fit_ar_needs_more_equations_than_unknowns():
-    with pytest.raises(ValueError, match="at least 7"):
+    with pytest.raises(ValueError, match=r"\bseries\b.*at least 7.*\b6\b"):
         fit_ar(np.arange(6.0), 3)
 
 
 def test_error_metrics():
     assert mae([1.0, 2.0, 3.0], [1.0, 4.0, 0.0]) == pytest.approx(5 / 3)
     assert rmse([1.0, 2.0, 3.0], [1.0, 4.0, 0.0]) == pytest.approx(np.sqrt(13 / 3))
-    with pytest.raises(ValueError, match="same non-empty shape"):
+    with pytest.raises(
+        ValueError, match=r"prediction.*target.*same non-empty shape.*\(2,\).*\(1,\)"
+    ):
         mae([1.0, 2.0], [1.0])
 
 
@@ -158,7 +163,7 @@ def test_forecaster_shapes(cell, horizon):
     model = Forecaster(5, cell, horizon, rng=0)
     predictions, _ = model.forward(np.zeros((7, 2)))
     assert predictions.shape == (7, 2, horizon)
-    with pytest.raises(RuntimeError, match="scaler"):
+    with pytest.raises(RuntimeError, match=r"no scaler.*train_forecaster.*model\.scaler"):
         model.forecast(np.arange(10.0), 4)
     model.scaler = Standardiser(1.0, 2.0)
     assert model.predict(np.arange(10.0)).shape == (10, horizon)
@@ -223,11 +228,11 @@ def test_early_stopping_stops_when_validation_stops_improving():
 
 def test_training_refuses_bad_data():
     model = Forecaster(4, "rnn", rng=0)
-    with pytest.raises(ValueError, match="NaN"):
+    with pytest.raises(ValueError, match=r"\btrain\b.*NaN.*\[50\]"):
         train_forecaster(model, np.r_[np.arange(50.0), np.nan], np.arange(5.0))
-    with pytest.raises(ValueError, match="too few"):
+    with pytest.raises(ValueError, match=r"\btrain\b.*\b20 values.*too few.*48 steps"):
         train_forecaster(model, np.arange(20.0), np.arange(5.0), window=48)
-    with pytest.raises(ValueError, match="burn_in"):
+    with pytest.raises(ValueError, match=r"burn_in \(10\).*smaller.*window \(10\)"):
         train_forecaster(model, np.arange(100.0), np.arange(5.0), window=10, burn_in=10)
-    with pytest.raises(ValueError, match="cell"):
+    with pytest.raises(ValueError, match=r"\bcell\b.*'lstm'.*'gru'.*'rnn'.*'cnn'"):
         Forecaster(4, "cnn", rng=0)

@@ -114,7 +114,7 @@ def test_softmax_extreme_inputs_are_finite_and_exact(dtype):
 
 
 def test_softmax_refuses_integer_input_and_says_how_to_convert():
-    with pytest.raises(ValueError, match=r"z must hold floating-point.*astype"):
+    with pytest.raises(ValueError, match=r"\bz\b.*floating-point.*int64.*astype"):
         softmax(np.array([1, 2, 3]))
 
 
@@ -181,41 +181,43 @@ def test_cross_entropy_ignores_the_targets_of_masked_entries():
 
 
 def test_cross_entropy_mask_with_no_counted_entry_is_an_error():
-    with pytest.raises(ValueError, match="mask leaves no entry"):
+    with pytest.raises(ValueError, match=r"\bmask\b.*no entry.*at least one must be 1"):
         softmax_cross_entropy(np.zeros((2, 3)), np.array([0, 1]), mask=np.zeros(2, dtype=bool))
 
 
 def test_cross_entropy_mask_must_be_zero_or_one():
-    with pytest.raises(ValueError, match="mask must hold only 0/1"):
+    with pytest.raises(ValueError, match=r"\bmask\b.*only 0/1.*True/False"):
         softmax_cross_entropy(np.zeros((2, 3)), np.array([0, 1]), mask=np.array([0.5, 1.0]))
 
 
 def test_cross_entropy_mask_of_the_wrong_shape_is_named():
-    with pytest.raises(ValueError, match=r"mask must have shape .*\(2, 3\).*got shape \(3, 2\)"):
+    with pytest.raises(ValueError, match=r"\bmask\b.*\(2, 3\).*\(3, 2\)"):
         softmax_cross_entropy(np.zeros((2, 3, 4)), np.zeros((2, 3), int), mask=np.ones((3, 2)))
 
 
 @pytest.mark.parametrize("bad", [3, -1])
 def test_cross_entropy_targets_out_of_range_name_the_range(bad):
-    with pytest.raises(ValueError, match=r"range 0\.\.2 .*C = 3"):
+    with pytest.raises(
+        ValueError, match=rf"targets.*0\.\.2.*C = 3.*from {min(0, bad)} to {max(0, bad)}"
+    ):
         softmax_cross_entropy(np.zeros((2, 3)), np.array([0, bad]))
 
 
 def test_cross_entropy_targets_of_the_wrong_shape_name_both_shapes():
     logits = np.zeros((5, 4, 3))  # (T, B, C)
-    with pytest.raises(ValueError, match=r"targets must have shape \(T, B\) = \(5, 4\).*\(4, 5\)"):
+    with pytest.raises(ValueError, match=r"\btargets\b.*\(T, B\) = \(5, 4\).*\(4, 5\)"):
         softmax_cross_entropy(logits, np.zeros((4, 5), dtype=int))
 
 
 def test_cross_entropy_refuses_one_hot_or_float_targets():
-    with pytest.raises(ValueError, match="targets must hold integer class indices"):
+    with pytest.raises(ValueError, match=r"\btargets\b.*integer.*float64"):
         softmax_cross_entropy(np.zeros((2, 3)), np.eye(3)[[0, 1]])
 
 
 def test_cross_entropy_refuses_nan_logits():
     logits = np.zeros((2, 3))
     logits[1, 2] = np.nan
-    with pytest.raises(ValueError, match=r"logits holds a non-finite value .* index \(1, 2\)"):
+    with pytest.raises(ValueError, match=r"\blogits\b.*non-finite.*nan.*\(1, 2\)"):
         softmax_cross_entropy(logits, np.array([0, 1]))
 
 
@@ -287,7 +289,7 @@ def test_sigmoid_cross_entropy_extreme_logits_are_finite_and_exact():
 
 
 def test_sigmoid_cross_entropy_targets_must_be_probabilities():
-    with pytest.raises(ValueError, match=r"targets must lie in \[0, 1\]"):
+    with pytest.raises(ValueError, match=r"\btargets\b.*\[0, 1\].*0\.0 to 2\.0"):
         sigmoid_cross_entropy(np.zeros(2), np.array([0.0, 2.0]))
 
 
@@ -339,15 +341,15 @@ def test_mse_agrees_with_pytorch(torch):
 
 
 def test_mse_shape_mismatch_names_the_argument_and_shapes():
-    with pytest.raises(ValueError, match=r"target must have shape \(4, 1\); got shape \(4,\)"):
+    with pytest.raises(ValueError, match=r"\btarget\b.*\(4, 1\).*\(4,\)"):
         mse(np.zeros((4, 1)), np.zeros(4))
 
 
 def test_mse_dtype_mismatch_is_named():
-    with pytest.raises(ValueError, match=r"target must have dtype float32.*got float64"):
+    with pytest.raises(ValueError, match=r"\btarget\b.*float32.*float64"):
         mse(np.zeros(3, dtype=np.float32), np.zeros(3))
 
 
 def test_mse_mask_of_the_wrong_shape_names_both_choices():
-    with pytest.raises(ValueError, match=r"mask must have shape \(2,\) .* or \(2, 3\).*\(3,\)"):
+    with pytest.raises(ValueError, match=r"\bmask\b.*\(2,\).*\(2, 3\).*\(3,\)"):
         mse(np.zeros((2, 3)), np.zeros((2, 3)), mask=np.ones(3))

@@ -113,23 +113,21 @@ def test_default_eps_estimates_to_about_1e_10():
 
 
 def test_relative_error_refuses_different_shapes():
-    with pytest.raises(ValueError, match=r"same shape; got \(2, 3\) and \(3, 2\)"):
+    with pytest.raises(ValueError, match=r"analytic.*numeric.*same shape.*\(2, 3\).*\(3, 2\)"):
         relative_error(np.zeros((2, 3)), np.zeros((3, 2)))
 
 
 def test_gradcheck_names_a_missing_key_and_a_wrong_shape():
     w = np.zeros(3)
-    with pytest.raises(ValueError, match=r"grads is missing the keys \['w'\]"):
+    with pytest.raises(ValueError, match=r"\bgrads\b.*missing.*\['w'\]"):
         gradcheck(lambda: 0.0, {"w": w}, {})
-    with pytest.raises(
-        ValueError, match=r"grads\['w'\] must have the shape of params\['w'\], \(3,\); got \(3, 1\)"
-    ):
+    with pytest.raises(ValueError, match=r"grads\['w'\].*params\['w'\].*\(3,\).*\(3, 1\)"):
         gradcheck(lambda: 0.0, {"w": w}, {"w": np.zeros((3, 1))})
 
 
 def test_numerical_gradients_refuse_integer_and_non_contiguous_arrays():
-    with pytest.raises(ValueError, match=r"params\['n'\] must be a floating-point NumPy array"):
+    with pytest.raises(ValueError, match=r"params\['n'\].*floating-point.*int64"):
         numerical_gradients(lambda: 0.0, {"n": np.arange(3)})
     strided = np.zeros((3, 4)).T  # its entries cannot be walked as one flat view
-    with pytest.raises(ValueError, match=r"params\['s'\] must be a contiguous array"):
+    with pytest.raises(ValueError, match=r"params\['s'\].*contiguous"):
         numerical_gradients(lambda: 0.0, {"s": strided})

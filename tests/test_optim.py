@@ -70,7 +70,9 @@ def test_optimisers_update_in_place_and_keep_float32(make):
 
 def test_step_names_missing_and_unexpected_keys():
     optimizer = SGD({"w": np.zeros(2), "b": np.zeros(1)}, lr=0.1)
-    with pytest.raises(ValueError, match=r"missing \['b'\], unexpected \['c'\]"):
+    with pytest.raises(
+        ValueError, match=r"\bgrads\b.*\['b', 'w'\].*missing \['b'\].*unexpected \['c'\]"
+    ):
         optimizer.step({"w": np.zeros(2), "c": np.zeros(1)})
 
 
@@ -78,7 +80,7 @@ def test_step_names_a_gradient_of_the_wrong_shape():
     optimizer = Adam({"w": np.zeros((2, 3))})
     with pytest.raises(
         ValueError,
-        match=r"grads\['w'\] must have the shape of params\['w'\], \(2, 3\); got \(3, 2\)",
+        match=r"grads\['w'\].*params\['w'\].*\(2, 3\).*\(3, 2\)",
     ):
         optimizer.step({"w": np.zeros((3, 2))})
 
@@ -87,9 +89,7 @@ def test_step_names_a_gradient_of_the_wrong_shape():
 def test_step_refuses_non_finite_gradients_and_suggests_a_remedy(bad):
     w = np.zeros(2)
     optimizer = SGD({"w": w}, lr=0.5)
-    with pytest.raises(
-        ValueError, match=r"grads\['w'\] holds NaN.*Lower the learning rate \(now 0.5\).*clip"
-    ):
+    with pytest.raises(ValueError, match=r"grads\['w'\].*NaN.*learning rate.*\b0\.5\b.*clip"):
         optimizer.step({"w": np.array([1.0, bad])})
     np.testing.assert_array_equal(w, [0.0, 0.0])  # nothing was changed
 
@@ -97,15 +97,15 @@ def test_step_refuses_non_finite_gradients_and_suggests_a_remedy(bad):
 @pytest.mark.parametrize(
     "make, message",
     [
-        (lambda: SGD({"w": np.zeros(2)}, lr=0.0), r"lr must be in \(0.0, inf\); got 0.0"),
+        (lambda: SGD({"w": np.zeros(2)}, lr=0.0), r"\blr\b.*\(0\.0, inf\).*\b0\.0"),
         (
             lambda: SGD({"w": np.zeros(2)}, lr=0.1, momentum=1.0),
-            r"momentum must be in \[0.0, 1.0\)",
+            r"momentum.*\[0\.0, 1\.0\).*\b1\.0",
         ),
-        (lambda: Adam({"w": np.zeros(2)}, betas=(0.9, 1.5)), r"betas\[1\] must be in"),
-        (lambda: Adam({"w": [0.0, 1.0]}), r"params\['w'\] must be a floating NumPy array"),
-        (lambda: Adam({"w": np.arange(3)}), r"params\['w'\] must be a floating NumPy array.*int"),
-        (lambda: SGD([np.zeros(2)], lr=0.1), r"params must be a non-empty dict"),
+        (lambda: Adam({"w": np.zeros(2)}, betas=(0.9, 1.5)), r"betas\[1\].*\[0\.0, 1\.0\).*1\.5"),
+        (lambda: Adam({"w": [0.0, 1.0]}), r"params\['w'\].*floating NumPy array.*\blist\b"),
+        (lambda: Adam({"w": np.arange(3)}), r"params\['w'\].*floating NumPy array.*int64"),
+        (lambda: SGD([np.zeros(2)], lr=0.1), r"\bparams\b.*non-empty dict.*\blist\b"),
     ],
 )
 def test_bad_optimiser_arguments(make, message):
@@ -171,7 +171,7 @@ def test_clip_grad_value_clips_each_entry_and_returns_the_norm_before():
 
 
 def test_clipping_thresholds_must_be_positive():
-    with pytest.raises(ValueError, match="max_norm must be in"):
+    with pytest.raises(ValueError, match=r"max_norm.*\(0\.0, inf\).*\b0\.0"):
         clip_grad_norm({"w": np.zeros(2)}, max_norm=0.0)
-    with pytest.raises(ValueError, match="clip_value must be in"):
+    with pytest.raises(ValueError, match=r"clip_value.*\(0\.0, inf\).*-1\.0"):
         clip_grad_value({"w": np.zeros(2)}, clip_value=-1.0)

@@ -208,7 +208,7 @@ def test_evaluate_and_score_by_length():
     predicted, _ = model.predict(batch.src, 6)
     assert score.token_accuracy == token_accuracy(predicted, batch.tgt)
     np.testing.assert_allclose(score.position_accuracy.mean(), score.token_accuracy)
-    with pytest.raises(ValueError, match=r"tgt must have shape \(T, B\) with the B = 20"):
+    with pytest.raises(ValueError, match=r"\btgt\b.*\(T, B\).*B = 20.*\(6, 3\)"):
         evaluate_seq2seq(model, batch.src, batch.tgt[:, :3])
     scores = score_by_length(
         model, functools.partial(reverse_task, vocab_size=5), [2, 7], n=10, rng=0
@@ -231,14 +231,14 @@ def test_docstring_example():
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"vocab_in": 0}, "vocab_in must be a positive int"),
-        ({"vocab_out": 2.5}, "vocab_out must be a positive int"),
-        ({"hidden_size": True}, "hidden_size must be a positive int"),
-        ({"cell": "transformer"}, r"cell must be one of \['gru', 'lstm', 'rnn'\]"),
-        ({"attention": "yes"}, "attention must be True or False"),
-        ({"attention_size": 0}, "attention_size must be a positive int"),
-        ({"dtype": np.int32}, "dtype must be np.float64 or np.float32"),
-        ({"rng": None}, "rng must be an int seed"),
+        ({"vocab_in": 0}, r"vocab_in.*positive int.*\b0\b"),
+        ({"vocab_out": 2.5}, r"vocab_out.*positive int.*2\.5"),
+        ({"hidden_size": True}, r"hidden_size.*positive int.*\bTrue\b"),
+        ({"cell": "transformer"}, r"\bcell\b.*\['gru', 'lstm', 'rnn'\].*'transformer'"),
+        ({"attention": "yes"}, r"\battention\b.*True or False.*'yes'"),
+        ({"attention_size": 0}, r"attention_size.*positive int.*\b0\b"),
+        ({"dtype": np.int32}, r"\bdtype\b.*float64.*float32.*int32"),
+        ({"rng": None}, r"\brng\b.*int seed.*Generator.*NoneType"),
     ],
 )
 def test_construction_errors(kwargs, match):
@@ -250,36 +250,36 @@ def test_construction_errors(kwargs, match):
 @pytest.mark.parametrize(
     ("src", "tgt", "match"),
     [
-        (np.zeros((4, 2)), np.zeros((3, 2), dtype=int), "src must hold integer class indices"),
+        (np.zeros((4, 2)), np.zeros((3, 2), dtype=int), r"\bsrc\b.*integer.*float64"),
         (
             np.zeros(4, dtype=int),
             np.zeros((3, 2), dtype=int),
-            r"src must have 2 axes \(shape \(S, B\)\)",
+            r"\bsrc\b.*2 axes.*\(S, B\).*\(4,\)",
         ),
         (
             np.zeros((4, 2), dtype=int),
             np.zeros((3, 2, 1), dtype=int),
-            r"tgt must have 2 axes \(shape \(T, B\)\)",
+            r"\btgt\b.*2 axes.*\(T, B\).*\(3, 2, 1\)",
         ),
         (
             np.full((4, 2), 3),
             np.zeros((3, 2), dtype=int),
-            r"src must hold ids in 0..2 \(vocab_in = 3\)",
+            r"\bsrc\b.*0\.\.2.*vocab_in = 3.*from 3 to 3",
         ),
         (
             np.zeros((4, 2), dtype=int),
             np.full((3, 2), -1),
-            r"tgt must hold ids in 0..4 \(vocab_out = 5\)",
+            r"\btgt\b.*0\.\.4.*vocab_out = 5.*from -1 to -1",
         ),
         (
             np.zeros((4, 2), dtype=int),
             np.zeros((3, 4), dtype=int),
-            r"tgt must have shape \(T, B\) with the B = 2",
+            r"\btgt\b.*\(T, B\).*B = 2.*\(3, 4\)",
         ),
         (
             np.zeros((0, 2), dtype=int),
             np.zeros((3, 2), dtype=int),
-            "src must hold at least one position",
+            r"\bsrc\b.*at least one position.*\(0, 2\)",
         ),
     ],
 )
@@ -292,26 +292,26 @@ def test_bad_ids(src, tgt, match):
 def test_bad_masks_and_calls():
     model = Seq2Seq(3, 3, 4, rng=0)
     src = np.zeros((4, 2), dtype=int)
-    with pytest.raises(ValueError, match=r"mask must have shape \(S, B\) = \(4, 2\)"):
+    with pytest.raises(ValueError, match=r"mask.*\(S, B\) = \(4, 2\).*\(2, 4\)"):
         model.forward(src, src, src_mask=np.ones((2, 4), dtype=bool))
-    with pytest.raises(ValueError, match="no position to attend to in sequence 1"):
+    with pytest.raises(ValueError, match=r"mask.*no position.*sequence 1"):
         model.predict(src, 3, src_mask=np.array([[True, False]] * 4))
-    with pytest.raises(ValueError, match="max_len must be a positive int"):
+    with pytest.raises(ValueError, match=r"max_len.*positive int.*\b0\b"):
         model.predict(src, 0)
-    with pytest.raises(RuntimeError, match="call logits, weights = model.forward"):
+    with pytest.raises(RuntimeError, match=r"Seq2Seq\.backward.*forward\(src, tgt\)"):
         Seq2Seq(3, 3, 4, rng=0).backward(np.zeros((4, 2, 3)))
     logits, _ = model.forward(src, src)
     model.predict(src, 2)  # replaces what backward needs
-    with pytest.raises(ValueError, match="mask must hold bools"):
+    with pytest.raises(ValueError, match=r"mask.*bool.*float64"):
         Seq2Seq(3, 3, 4, attention=False, rng=0).predict(src, 2, src_mask=np.ones((4, 2)))
-    with pytest.raises(RuntimeError, match="predict does not count"):
+    with pytest.raises(RuntimeError, match=r"Seq2Seq\.backward.*forward\(src, tgt\).*predict"):
         model.backward(np.zeros_like(logits))
     logits, _ = model.forward(src, src)
     with pytest.raises(
-        ValueError, match=r"dlogits must have shape \(T, B, vocab_out\) = \(4, 2, 3\)"
+        ValueError, match=r"dlogits.*\(T, B, vocab_out\) = \(4, 2, 3\).*\(4, 2, 5\)"
     ):
         model.backward(np.zeros((4, 2, 5)))
-    with pytest.raises(ValueError, match="batch_size must be a positive int"):
+    with pytest.raises(ValueError, match=r"batch_size.*positive int.*\b0\b"):
         train_seq2seq(
             model, functools.partial(copy_task, length=3, vocab_size=3), 1, batch_size=0, rng=0
         )

@@ -111,16 +111,14 @@ def test_train_with_clipping_records_the_norms_before_clipping():
 
 def test_training_that_diverges_says_to_lower_the_learning_rate():
     loss_and_grads, optimizer, _ = linear_regression(lr=100.0)
-    with pytest.raises(
-        ValueError, match=r"(loss is inf|loss is nan|holds NaN).*[Ll]ower the learning rate"
-    ):
+    with pytest.raises(ValueError, match=r"(loss is (inf|nan)|holds NaN).*diverged.*learning rate"):
         with np.errstate(over="ignore", invalid="ignore"):
             train(loss_and_grads, optimizer, itertools.repeat(None), 500)
 
 
 def test_batches_that_run_out_are_reported():
     loss_and_grads, optimizer, _ = linear_regression()
-    with pytest.raises(ValueError, match="batches ran out after 3 batches"):
+    with pytest.raises(ValueError, match=r"batches ran out after 3 batches.*endless iterator"):
         train(loss_and_grads, optimizer, [None] * 3, 5)
 
 
@@ -175,13 +173,11 @@ def test_minibatches_along_the_batch_axis_of_time_major_sequences():
 
 
 def test_minibatches_errors():
-    with pytest.raises(ValueError, match=r"same size along axis 0.*\(5, 2\), \(4,\)"):
+    with pytest.raises(ValueError, match=r"array.*same size along axis 0.*\(5, 2\), \(4,\)"):
         next(minibatches((np.zeros((5, 2)), np.zeros(4)), 2, rng=0))
-    with pytest.raises(
-        ValueError, match="batch_size must be between 1 and the number of examples, 5; got 6"
-    ):
+    with pytest.raises(ValueError, match=r"batch_size.*between 1 and.*examples, 5.*\b6\b"):
         next(minibatches(np.zeros(5), 6, rng=0))
-    with pytest.raises(ValueError, match="rng must be an int seed"):
+    with pytest.raises(ValueError, match=r"\brng\b.*int seed.*Generator.*NoneType"):
         next(minibatches(np.zeros(5), 2, rng=None))
 
 
