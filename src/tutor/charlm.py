@@ -37,7 +37,6 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
-from tqdm import tqdm
 
 from tutor._cells import DEFAULT_GATE_BIAS, RecurrentReadout, make_layer
 from tutor._checks import as_rng, check_int
@@ -45,7 +44,7 @@ from tutor.data.text import Vocabulary, text_batches
 from tutor.feedforward import Dense
 from tutor.functional import log_softmax, softmax_cross_entropy
 from tutor.optim import Adam, clip_grad_norm
-from tutor.train import progress_enabled
+from tutor.train import progress_bar
 
 __all__ = [
     "draw_with_temperature",
@@ -471,10 +470,11 @@ class _Budget:
         self.by_time = by_time
         total = seconds if by_time else n_steps
         unit = "s" if by_time else "step"
-        self.bar = tqdm(
+        self.bar = progress_bar(
+            None,
+            progress,
             total=total,
             unit=unit,
-            disable=not progress_enabled(progress),
             leave=False,
             bar_format="{l_bar}{bar}| {n:.0f}/{total:.0f} {unit} [{elapsed}{postfix}]",
         )

@@ -36,14 +36,13 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import numpy as np
-from tqdm import tqdm
 
 from tutor._cells import DEFAULT_GATE_BIAS, RecurrentReadout, make_layer
 from tutor._checks import as_rng, check_int
 from tutor.feedforward import Dense
 from tutor.functional import mse
 from tutor.optim import Adam, clip_grad_norm
-from tutor.train import progress_enabled
+from tutor.train import progress_bar
 
 __all__ = [
     "Split",
@@ -684,11 +683,7 @@ def train_forecaster(
     history = ForecastHistory()
     best, best_params, waited = np.inf, None, 0
     start = time.perf_counter()
-    bar = tqdm(
-        range(1, max_steps + 1),
-        disable=not progress_enabled(progress),
-        leave=False,
-    )
+    bar = progress_bar(range(1, max_steps + 1), progress, leave=False)
     for step in bar:
         inputs, targets = _windows(
             z, rng.integers(0, n_starts, size=batch_size), window, k
