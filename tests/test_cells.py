@@ -1,10 +1,12 @@
 """tutor._cells: the cells by name, and the book's parameter count."""
 
+import doctest
+
 import numpy as np
 import pytest
 
-from tutor import GRU, LSTM, RNN
-from tutor._cells import count_network_parameters, count_parameters, make_layer
+from tutor import GRU, LSTM, RNN, RecurrentReadout, _cells
+from tutor._cells import CELLS, count_network_parameters, count_parameters, make_layer
 from tutor.experiments import compare, lstm_memory, reber, tuning
 from tutor.feedforward import Dense
 
@@ -13,7 +15,6 @@ from tutor.feedforward import Dense
     ("cell", "cls", "keyword"),
     [
         ("rnn", RNN, None),
-        ("srn", RNN, None),
         ("lstm", LSTM, "forget_bias"),
         ("gru", GRU, "update_bias"),
     ],
@@ -46,7 +47,7 @@ def stored_minus_repeated_biases(layer):
     return sum(a.size for a in layer.params.values()) - (layer.params["bias_hh"].size - own)
 
 
-@pytest.mark.parametrize(("cell", "blocks"), [("rnn", 1), ("srn", 1), ("lstm", 4), ("gru", 3)])
+@pytest.mark.parametrize(("cell", "blocks"), [("rnn", 1), ("lstm", 4), ("gru", 3)])
 def test_count_parameters_is_the_books_rule(cell, blocks):
     D, H, K = 3, 7, 2
     extra = H if cell == "gru" else 0
@@ -60,14 +61,14 @@ def test_count_parameters_is_the_books_rule(cell, blocks):
 
 
 def test_the_public_counters_agree():
-    for cell in ("srn", "lstm", "gru"):
+    for cell in CELLS:
         layer, readout = make_layer(cell, 7, 6, rng=0), Dense(6, 7, rng=0)
         expected = compare.count_parameters(cell, 7, 6, 7)
         assert reber.count_parameters(layer, readout) == expected
         assert lstm_memory.count_weights(layer, readout) == expected
     from tutor.charlm import CharLM
 
-    for cell in ("rnn", "lstm", "gru"):
+    for cell in CELLS:
         model = CharLM(11, 8, cell, rng=0)
         assert tuning.count_parameters(model) == count_parameters(cell, 11, 8, 11)
     assert compare.count_parameters("lstm", 2, 8, 1) == 361
@@ -92,3 +93,67 @@ def test_the_models_name_their_parts_rnn_and_readout():
         }
         assert model.params["rnn.weight_hh"] is model.layer.params["weight_hh"]
         assert model.grads["readout.bias"] is model.readout.grads["bias"]
+
+
+def test_one_list_of_cell_names_in_every_message():
+    from tutor.charlm import CharLM
+    from tutor.forecast import Forecaster
+    from tutor.seq2seq import Seq2Seq
+
+    calls = [
+        lambda cell: make_layer(cell, 3, 5, rng=0),
+        lambda cell: count_parameters(cell, 3, 5),
+        lambda cell: CharLM(5, 3, cell, rng=0),
+        lambda cell: Forecaster(3, cell, rng=0),
+        lambda cell: Seq2Seq(5, 5, 4, cell=cell, rng=0),
+        lambda cell: compare.make_layer(cell, 3, 5, rng=0),
+        lambda cell: compare.run_sweep(("recall",), (cell,), seeds=()),
+    ]
+    listed = r"\bcell\b.*'rnn', 'lstm', 'gru'.*'cnn'"
+    for call in calls:
+        with pytest.raises(ValueError, match=listed):
+            call("cnn")
+    assert CELLS == compare.CELLS == ("rnn", "lstm", "gru")
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: make_layer("srn", 3, 5, rng=0),
+        lambda: compare.count_parameters("srn", 3, 5, 1),
+        lambda: reber.reber_network("srn", 4, rng=0),
+        lambda: lstm_memory.adding_network("srn", 4, rng=0),
+    ],
+)
+def test_the_old_name_srn_is_refused_with_the_new_name(call):
+    with pytest.raises(ValueError, match=r"\bcell\b.*got 'srn'.*now called 'rnn'"):
+        call()
+
+
+def test_a_cell_name_that_is_not_a_string_is_refused():
+    with pytest.raises(ValueError, match=r"\bcell\b.*\['gru'\]"):
+        _cells.check_cell(["gru"])
+
+
+def test_recurrent_readout_gathers_the_two_layers_under_fixed_keys():
+    layer, readout = LSTM(3, 4, rng=0), Dense(4, 2, rng=1)
+    model = RecurrentReadout(layer, readout)
+    assert list(model.params) == [
+        "rnn.weight_ih",
+        "rnn.weight_hh",
+        "rnn.bias_ih",
+        "rnn.bias_hh",
+        "readout.weight",
+        "readout.bias",
+    ]
+    assert model.params["rnn.weight_ih"] is layer.params["weight_ih"]
+    assert model.params["readout.bias"] is readout.params["bias"]
+    assert list(model.grads) == list(model.params)
+    assert model.grads["rnn.bias_hh"] is layer.grads["bias_hh"]
+    assert model.hidden_size == 4 and model.layer is layer and model.readout is readout
+    assert repr(model).startswith("RecurrentReadout(LSTM(input_size=3")
+
+
+def test_the_cells_module_examples_run():
+    failures, tried = doctest.testmod(_cells, verbose=False)
+    assert tried > 0 and failures == 0

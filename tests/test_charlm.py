@@ -20,7 +20,7 @@ from tutor.data.text import Vocabulary, text_batches, unigram_bits_per_char
 from tutor.functional import softmax_cross_entropy
 from tutor.gradcheck import gradcheck, numerical_gradients, relative_error
 
-CELLS = ["lstm", "gru", "rnn"]
+CELLS = ["rnn", "lstm", "gru"]
 TINY_TEXT = "the cat sat on the mat. " * 40
 
 
@@ -122,7 +122,7 @@ def test_training_lowers_the_loss_on_a_tiny_text():
     ids = vocab.encode(TINY_TEXT)
     model = CharLM(len(vocab), 24, "lstm", rng=0, vocab=vocab)
     before = bits_per_char(model, ids)
-    history = train_charlm(model, ids, batch_size=4, seq_len=20, lr=1e-2, n_steps=120)
+    history = train_charlm(model, ids, batch_size=4, seq_len=20, lr=1e-2, n_updates=120)
     after = bits_per_char(model, ids)
     assert len(history.losses) == 120 and len(history.seconds) == 120
     assert history.chars[-1] == sum(chunk_sizes(ids, 4, 20, 120))
@@ -157,16 +157,16 @@ def test_training_for_a_time_budget_stops_after_it_and_scores_held_out_text():
 def test_training_continues_with_the_returned_optimizer():
     ids = Vocabulary.from_text(TINY_TEXT).encode(TINY_TEXT)
     model = CharLM(int(ids.max()) + 1, 6, "gru", rng=0)
-    first = train_charlm(model, ids, batch_size=2, seq_len=10, n_steps=3)
+    first = train_charlm(model, ids, batch_size=2, seq_len=10, n_updates=3)
     second = train_charlm(
-        model, ids, batch_size=2, seq_len=10, n_steps=3, optimizer=first.optimizer
+        model, ids, batch_size=2, seq_len=10, n_updates=3, optimizer=first.optimizer
     )
     assert second.optimizer is first.optimizer and first.optimizer.t == 6  # one Adam, 6 steps
 
 
 def test_training_needs_a_budget():
     ids = np.arange(50) % 5
-    with pytest.raises(ValueError, match=r"n_steps.*seconds"):
+    with pytest.raises(ValueError, match=r"n_updates.*seconds"):
         train_charlm(CharLM(5, 3, "rnn", rng=0), ids)
 
 
@@ -213,7 +213,7 @@ def test_min_char_rnn_training_lowers_the_loss_and_returns_a_char_lm():
     vocab = Vocabulary.from_text(TINY_TEXT)
     ids = vocab.encode(TINY_TEXT)
     model, history = train_minchar(
-        ids, len(vocab), hidden_size=32, n_steps=300, valid_ids=ids[:200], vocab=vocab
+        ids, len(vocab), hidden_size=32, n_updates=300, valid_ids=ids[:200], vocab=vocab
     )
     assert isinstance(model, CharLM) and model.cell == "rnn" and model.vocab == vocab
     assert len(history.losses) == 300 and history.chars[-1] == 300 * 25
@@ -246,12 +246,12 @@ def test_min_char_rnn_over_seeds_starts_and_trains_like_single_runs():
     vocab = Vocabulary.from_text(TINY_TEXT)
     ids = vocab.encode(TINY_TEXT)
     runs = train_minchar_seeds(
-        ids, len(vocab), (4, 7), hidden_size=16, n_steps=5, valid_ids=ids[:100], vocab=vocab
+        ids, len(vocab), (4, 7), hidden_size=16, n_updates=5, valid_ids=ids[:100], vocab=vocab
     )
     assert len(runs) == 2
     for seed, (model, history) in zip((4, 7), runs):
         single, single_history = train_minchar(
-            ids, len(vocab), hidden_size=16, n_steps=5, rng=seed, progress=False
+            ids, len(vocab), hidden_size=16, n_updates=5, rng=seed, progress=False
         )
         # A few updates: rounding has not yet had time to grow.
         np.testing.assert_allclose(history.losses, single_history.losses, rtol=1e-9)
@@ -260,14 +260,14 @@ def test_min_char_rnn_over_seeds_starts_and_trains_like_single_runs():
         assert history.chars == single_history.chars and model.vocab == vocab
         assert history.valid[0][2] == pytest.approx(bits_per_char(model, ids[:100]))
     with pytest.raises(ValueError, match=r"seeds.*at least one"):
-        train_minchar_seeds(ids, len(vocab), (), n_steps=5)
+        train_minchar_seeds(ids, len(vocab), (), n_updates=5)
 
 
 def test_bad_arguments_are_refused_with_clear_messages():
-    with pytest.raises(ValueError, match=r"cell.*'lstm'.*'gru'.*'rnn'.*'transformer'"):
+    with pytest.raises(ValueError, match=r"\bcell\b.*'rnn'.*'lstm'.*'gru'.*'transformer'"):
         CharLM(5, 3, "transformer", rng=0)
-    with pytest.raises(ValueError, match=r"forget_bias=1\.0.*cell='rnn'.*no gates"):
-        CharLM(5, 3, "rnn", rng=0, forget_bias=1.0)
+    with pytest.raises(ValueError, match=r"gate_bias=1\.0.*cell='rnn'.*no gates"):
+        CharLM(5, 3, "rnn", rng=0, gate_bias=1.0)
     with pytest.raises(ValueError, match=r"vocab\b.*\b3\b.*vocab_size.*\b5\b"):
         CharLM(5, 3, rng=0, vocab=Vocabulary("abc"))
     model = CharLM(5, 3, "gru", rng=0)
@@ -285,12 +285,12 @@ def test_bad_arguments_are_refused_with_clear_messages():
         model.sample_ids(5, rng=0, temperature=-1.0)
 
 
-def test_forget_bias_reaches_the_gate_bias():
+def test_gate_bias_reaches_the_layers_gate():
     lstm = CharLM(4, 3, "lstm", rng=0)
-    plain = CharLM(4, 3, "lstm", rng=0, forget_bias=0.0)
+    plain = CharLM(4, 3, "lstm", rng=0, gate_bias=0.0)
     gap = lstm.params["rnn.bias_ih"] - plain.params["rnn.bias_ih"]
     np.testing.assert_allclose(gap, np.repeat([0.0, 1.0, 0.0, 0.0], 3))
-    gru = CharLM(4, 3, "gru", rng=0, forget_bias=2.0)
+    gru = CharLM(4, 3, "gru", rng=0, gate_bias=2.0)
     gru0 = CharLM(4, 3, "gru", rng=0)
     gap = gru.params["rnn.bias_ih"] - gru0.params["rnn.bias_ih"]
     np.testing.assert_allclose(gap, np.repeat([0.0, 2.0, 0.0], 3))
@@ -319,7 +319,7 @@ def _loss_and_grads_through_one_hot_vectors(model, x, y, state):
 
 @pytest.mark.parametrize("cell", CELLS)
 def test_ids_path_gives_the_loss_and_gradients_of_one_hot_vectors(cell):
-    # The model hands its ids to the layer (one_hot=True: a lookup of W_ih's columns, no
+    # The model hands its ids to the layer (ids=True: a lookup of W_ih's columns, no
     # input gradient); the result must be that of the one-hot vectors.
     rng = np.random.default_rng(4)
     K, H, T, B = 9, 6, 7, 4

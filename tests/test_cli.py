@@ -227,7 +227,7 @@ def test_set_refuses_other_booleans_naming_the_key(word):
 
 
 def test_set_parses_tuples_of_the_defaults_type():
-    settings = {"windows": (4, 5), "cells": ("srn", "gru"), "lr": 0.1}
+    settings = {"windows": (4, 5), "cells": ("rnn", "gru"), "lr": 0.1}
     assert cli._parse_setting("windows=6,7", settings) == ("windows", (6, 7))
     assert cli._parse_setting("cells=lstm", settings) == ("cells", ("lstm",))
     assert cli._parse_setting("lr=0.5", settings) == ("lr", 0.5)
@@ -251,7 +251,7 @@ def test_reproduce_compare_takes_the_cells_and_the_gate_bias():
     assert result.returncode == 0, result.stderr
     assert "cells=gru" in result.stdout and "gate_bias=1.5" in result.stdout
     header = next(line for line in result.stdout.splitlines() if line.lstrip().startswith("seed"))
-    assert "gru solved" in header and "lstm" not in header and "srn" not in header
+    assert "gru solved" in header and "lstm" not in header and "rnn" not in header
 
 
 def test_debug_prints_the_traceback_before_the_one_line_error(tmp_path):

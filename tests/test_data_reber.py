@@ -267,7 +267,7 @@ def test_outer_target_step():
     assert t == 6 and string[t] == "E" and string[t + 1] == "T"
     _, legal = next_symbol_targets(string, embedded=True)
     assert legal[t].sum() == 1  # a single legal symbol, decided 6 steps earlier
-    with pytest.raises(ValueError, match=r"'BTXSE'.*not a complete embedded Reber string"):
+    with pytest.raises(ValueError, match=r"string.*embedded Reber.*'BTXSE'"):
         outer_target_step("BTXSE")
 
 
@@ -366,13 +366,15 @@ def test_bad_inputs_have_helpful_messages():
         legal_next("BTSSP")
     with pytest.raises(ValueError, match=r"string.*\bstr\b.*list"):
         is_valid(["B", "T"])
-    with pytest.raises(ValueError, match=r"'BTXS'.*not a complete Reber string"):
+    with pytest.raises(ValueError, match=r"string.*complete Reber.*'BTXS'"):
         next_symbol_targets("BTXS")
-    with pytest.raises(ValueError, match=r"'BTBTXSETE'.*not a complete Reber.*embedded=True"):
-        batch(["BTBTXSETE"])
+    with pytest.raises(ValueError, match=r"strings\[1\].*Reber.*'BTBTXSETE'.*embedded=True"):
+        batch(["BTXSE", "BTBTXSETE"])
+    with pytest.raises(ValueError, match=r"'x'.*position 1.*strings\[0\] 'BxE'"):
+        batch(["BxE"])
     with pytest.raises(ValueError, match=r"strings.*list of strings.*single str 'BTXSE'"):
         batch("BTXSE")
-    with pytest.raises(ValueError, match=r"strings.*empty"):
+    with pytest.raises(ValueError, match=r"strings.*\[\].*empty"):
         batch([])
     with pytest.raises(ValueError, match=r"n_steps.*(positive|>= 1|at least 1).*\b0\b"):
         continual_stream(0, 0)

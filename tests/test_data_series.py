@@ -116,8 +116,12 @@ def test_monthly_means_skips_nan_and_lists_empty_months():
     assert months.astype(str).tolist() == ["2000-01-01", "2000-02-01", "2000-03-01"]
     assert means[0] == 2.0 and np.isnan(means[1]) and means[2] == 5.0
     assert counts.tolist() == [2, 0, 1]
-    with pytest.raises(ValueError, match=r"dates.*strictly increasing"):
+    with pytest.raises(ValueError, match=r"dates.*increasing.*2000-02-01.*2000-01-01"):
         monthly_means(["2000-02-01", "2000-01-01"], [1.0, 2.0])
+    with pytest.raises(ValueError, match=r"dates.*non-empty.*\(0,\)"):
+        monthly_means([], [])
+    with pytest.raises(ValueError, match=r"values.*\(2,\).*\(3,\)"):
+        monthly_means(["2000-01-01", "2000-02-01"], [1.0, 2.0, 3.0])
 
 
 def test_fill_gaps_interpolates_in_time_and_refuses_open_ends():
@@ -125,6 +129,10 @@ def test_fill_gaps_interpolates_in_time_and_refuses_open_ends():
     values = np.array([1.0, np.nan, 3.0])
     fill_gaps(values)
     assert np.isnan(values[1])  # the input is not changed
-    for bad in ([np.nan, 1.0], [1.0, np.nan], [np.nan, np.nan]):
-        with pytest.raises(ValueError, match=r"values.*(NaN|no number)"):
+    for bad, given in (
+        ([np.nan, 1.0], r"values\[0\] = nan"),
+        ([1.0, np.nan], r"values\[1\] = nan"),
+        ([np.nan, np.nan], r"2 NaN"),
+    ):
+        with pytest.raises(ValueError, match=r"values.*" + given):
             fill_gaps(bad)

@@ -210,8 +210,10 @@ def test_letter_errors_name_the_problem():
         text_to_indices("Ba")
     with pytest.raises(ValueError, match=r"indices.*integer.*float64"):
         encode_letters(np.zeros(3))
-    with pytest.raises(ValueError, match=r"indices.*0\.\.5"):
-        encode_letters(np.array([6]))
+    with pytest.raises(ValueError, match=r"indices.*0\.\.5.*\b2 to 6\b"):
+        encode_letters(np.array([2, 6]))
+    with pytest.raises(ValueError, match=r"indices.*0\.\.5.*-1 to 1\b"):
+        letters_to_text(np.array([1, -1]))
     with pytest.raises(ValueError, match=r"n_letters.*(positive|>= 1|at least 1).*\b0\b"):
         letter_indices(0, 0)
 

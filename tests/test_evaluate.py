@@ -51,9 +51,10 @@ def test_group_means_float32_values_give_float64():
     [
         (np.ones(3), np.array([0, 1]), None, r"groups.*\(3,\).*\(2,\)"),
         (np.ones(3), np.array([0.0, 1.0, 0.0]), None, r"groups.*integer.*float64"),
-        (np.ones(2), np.array([0, -1]), None, r"group.*(>=|at least) 0.*-1"),
-        (np.ones(2), np.array([0, 4]), 3, r"group.*0\.\.2.*\b4\b"),
-        (np.ones(0), np.zeros(0, dtype=int), None, r"values.*empty"),
+        (np.ones(2), np.array([0, -1]), None, r"groups.*(>=|at least) 0.*-1"),
+        (np.ones(2), np.array([0, 4]), 3, r"groups.*0\.\.2.*\b4\b"),
+        (np.ones(2), np.array([0, 1]), 0, r"n_groups.*positive.*\b0\b"),
+        (np.ones(0), np.zeros(0, dtype=int), None, r"values.*empty.*\(0,\)"),
         (np.array([1, 2]), np.array([0, 1]), None, r"values.*floating.*int64"),
     ],
 )

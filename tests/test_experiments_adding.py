@@ -119,6 +119,6 @@ def test_train_adding_rejects_an_unknown_clip_or_output():
 
 
 def test_length_sweep_shapes():
-    sweep = length_sweep([5, 6], [0, 1], n_steps=5, test_size=32)
+    sweep = length_sweep([5, 6], [0, 1], n_updates=5, test_size=32)
     assert sweep.errors.shape == (2, 2) and np.isfinite(sweep.errors).all()
     assert set(sweep.runs) == {(0, 5), (0, 6), (1, 5), (1, 6)}

@@ -29,16 +29,16 @@ def test_count_parameters_counts_the_arrays_with_one_bias_per_summed_pair(cell, 
 def test_count_parameters_gives_the_sizes_of_the_chapter():
     assert compare.count_parameters("lstm", 2, 8, 1) == 361
     assert compare.count_parameters("gru", 2, 9, 1) == 343
-    assert compare.count_parameters("srn", 2, 17, 1) == 358
+    assert compare.count_parameters("rnn", 2, 17, 1) == 358
     assert compare.count_parameters("lstm", 7, 12, 7) == 1051
     assert compare.count_parameters("gru", 7, 14, 7) == 1043
-    assert compare.count_parameters("srn", 7, 26, 7) == 1073
+    assert compare.count_parameters("rnn", 7, 26, 7) == 1073
 
 
 def test_matched_sizes_of_the_tasks():
-    assert compare.matched_sizes("adding") == {"srn": 17, "lstm": 8, "gru": 9}
-    assert compare.matched_sizes("reber") == {"srn": 26, "lstm": 12, "gru": 14}
-    assert compare.matched_sizes("recall") == {"srn": 17, "lstm": 8, "gru": 9}
+    assert compare.matched_sizes("adding") == {"rnn": 17, "lstm": 8, "gru": 9}
+    assert compare.matched_sizes("reber") == {"rnn": 26, "lstm": 12, "gru": 14}
+    assert compare.matched_sizes("recall") == {"rnn": 17, "lstm": 8, "gru": 9}
     assert compare.matched_sizes("reber", lstm_size=16, cells=("lstm",)) == {"lstm": 16}
 
 
@@ -52,12 +52,12 @@ def test_matched_hidden_size_is_the_closest(cell, budget):
 
 
 def test_make_layer_builds_each_cell_with_its_remember_bias():
-    assert isinstance(compare.make_layer("srn", 3, 4, rng=0), RNN)
+    assert isinstance(compare.make_layer("rnn", 3, 4, rng=0), RNN)
     lstm = compare.make_layer("lstm", 3, 4, rng=0, gate_bias=2.0)
     gru = compare.make_layer("gru", 3, 4, rng=0, gate_bias=2.0)
     assert isinstance(lstm, LSTM) and lstm.forget_bias == 2.0
     assert isinstance(gru, GRU) and gru.update_bias == 2.0
-    with pytest.raises(ValueError, match=r"\bcell\b.*'srn'.*'lstm'.*'gru'.*'lstmm'"):
+    with pytest.raises(ValueError, match=r"\bcell\b.*'rnn'.*'lstm'.*'gru'.*'lstmm'"):
         compare.make_layer("lstmm", 3, 4, rng=0)
     with pytest.raises(ValueError, match=r"\btask\b.*'adding'.*'reber'.*'recall'.*'copy'"):
         compare.task_shape("copy")
@@ -111,33 +111,33 @@ def test_run_reber_trains_the_lstm_exactly_as_train_reber():
 
 
 def test_a_simple_rnn_learns_short_delayed_recall_quickly():
-    run = compare.run_recall("srn", 17, seed=0)
+    run = compare.run_recall("rnn", 17, seed=0)
     assert run.success and run.steps <= 400 and run.score >= 0.99
 
 
 def test_settings_are_checked():
     with pytest.raises(ValueError, match=r"settings.*\['max_epochs'\].*'adding'.*'lr'"):
-        compare.run_adding("srn", 4, seed=0, max_epochs=3)
+        compare.run_adding("rnn", 4, seed=0, max_epochs=3)
     with pytest.raises(ValueError, match=r"\blr\b.*> 0.*-1\.0"):
-        compare.run_recall("srn", 4, seed=0, lr=-1.0)
+        compare.run_recall("rnn", 4, seed=0, lr=-1.0)
     with pytest.raises(ValueError, match=r"max_updates.*positive int.*\b0\b"):
-        compare.run_recall("srn", 4, seed=0, max_updates=0)
+        compare.run_recall("rnn", 4, seed=0, max_updates=0)
     with pytest.raises(ValueError, match=r"\btask\b.*'adding'.*'recall'.*'copying'"):
         compare.run_sweep(tasks=("adding",), settings={"copying": {}})
 
 
 def test_run_sweep_summarize_and_format_table():
     settings = {"recall": {"max_updates": 10, "eval_every": 5, "n_eval": 32}}
-    runs = compare.run_sweep(("recall",), ("srn", "gru"), seeds=(0, 1), settings=settings)
+    runs = compare.run_sweep(("recall",), ("rnn", "gru"), seeds=(0, 1), settings=settings)
     assert [(run.cell, run.seed) for run in runs] == [
-        ("srn", 0),
-        ("srn", 1),
+        ("rnn", 0),
+        ("rnn", 1),
         ("gru", 0),
         ("gru", 1),
     ]
     assert [run.hidden_size for run in runs] == [17, 17, 9, 9]
     rows = compare.summarize(runs)
-    assert [(row["task"], row["cell"]) for row in rows] == [("recall", "srn"), ("recall", "gru")]
+    assert [(row["task"], row["cell"]) for row in rows] == [("recall", "rnn"), ("recall", "gru")]
     assert all(row["runs"] == 2 and 0 <= row["success rate"] <= 1 for row in rows)
     text = compare.format_table(rows)
     assert "recall" in text and "gru" in text and len(text.splitlines()) == 4
@@ -160,6 +160,6 @@ def test_summarize_reports_steps_of_successful_runs_only():
 def test_the_sweep_has_no_command_line_of_its_own():
     # From a shell the sweep runs as ``tutor reproduce compare`` (tests/test_cli.py).
     assert not hasattr(compare, "main")
-    runs = compare.run_sweep(("recall",), ("srn",), seeds=(0,))
+    runs = compare.run_sweep(("recall",), ("rnn",), seeds=(0,))
     out = compare.format_table(compare.summarize(runs))
     assert "recall" in out and "1/1" in out

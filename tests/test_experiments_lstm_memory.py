@@ -31,9 +31,9 @@ def test_adding_network_builds_either_layer_with_a_one_output_readout():
     assert readout.params["weight"].shape == (1, 4)
     layer, readout = adding_network("rnn", 5, rng=0)
     assert isinstance(layer, RNN) and readout.params["weight"].shape == (1, 5)
-    with pytest.raises(ValueError, match=r"\bkind\b.*'rnn'.*'lstm'.*'gru'"):
+    with pytest.raises(ValueError, match=r"\bcell\b.*'rnn'.*'lstm'.*'gru'"):
         adding_network("gru", 4, rng=0)
-    with pytest.raises(ValueError, match=r"forget_bias=1\.0.*kind='lstm'"):
+    with pytest.raises(ValueError, match=r"forget_bias=1\.0.*cell='lstm'"):
         adding_network("rnn", 4, rng=0, forget_bias=1.0)
 
 
@@ -67,9 +67,9 @@ def test_train_adding_until_solved_stops_when_the_window_loss_is_below_target():
         train_adding_until_solved(layer, readout, 6, seed=1, target_loss=0.0)
 
 
-@pytest.mark.parametrize("kind", ["lstm", "rnn"])
-def test_answer_input_gradients_agree_with_finite_differences(kind):
-    layer, readout = adding_network(kind, 3, rng=2, forget_bias=1.0 if kind == "lstm" else 0.0)
+@pytest.mark.parametrize("cell", ["lstm", "rnn"])
+def test_answer_input_gradients_agree_with_finite_differences(cell):
+    layer, readout = adding_network(cell, 3, rng=2, forget_bias=1.0 if cell == "lstm" else 0.0)
     x = adding_problem(4, 6, rng=3, same_length=True).inputs
     norms = answer_input_gradients(layer, readout, x)
     assert norms.shape == (len(x),)

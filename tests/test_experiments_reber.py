@@ -34,16 +34,16 @@ def test_reber_network_builds_the_layers_with_the_forget_bias():
     plain, _ = reber_network("lstm", 5, rng=0, forget_bias=0.0)
     shift = layer.params["bias_ih"] - plain.params["bias_ih"]
     np.testing.assert_allclose(shift, np.r_[np.zeros(5), np.full(5, 3.0), np.zeros(10)])
-    srn, _ = reber_network("srn", 4, rng=0)
-    assert isinstance(srn, RNN) and srn.params["weight_hh"].shape == (4, 4)
-    with pytest.raises(ValueError, match=r"\bcell\b.*'lstm'.*'srn'.*'gru'"):
+    rnn, _ = reber_network("rnn", 4, rng=0)
+    assert isinstance(rnn, RNN) and rnn.params["weight_hh"].shape == (4, 4)
+    with pytest.raises(ValueError, match=r"\bcell\b.*'lstm'.*'rnn'.*'gru'"):
         reber_network("gru", 4, rng=0)
 
 
 def test_count_parameters_counts_one_bias_per_unit():
     assert count_parameters(*reber_network("lstm", 12, rng=0)) == 4 * 12 * (7 + 12 + 1) + 7 * 13
     assert count_parameters(*reber_network("lstm", 12, rng=0)) == 1051
-    assert count_parameters(*reber_network("srn", 26, rng=0)) == 1073
+    assert count_parameters(*reber_network("rnn", 26, rng=0)) == 1073
 
 
 def test_draw_strings_keeps_the_test_strings_out_of_the_training_set():
@@ -78,7 +78,7 @@ def test_select_cuts_the_padding_the_selected_strings_do_not_need():
         np.testing.assert_array_equal(got, want)
 
 
-@pytest.mark.parametrize("cell", ["lstm", "srn"])
+@pytest.mark.parametrize("cell", ["lstm", "rnn"])
 def test_loss_and_full_gradient_agree_with_finite_differences(cell):
     layer, readout = reber_network(cell, 3, rng=4)
     data = reber.batch(STRINGS, embedded=True)
@@ -95,7 +95,7 @@ def test_loss_and_full_gradient_agree_with_finite_differences(cell):
 
 
 def test_one_step_gradient_treats_the_previous_state_as_a_fixed_input():
-    layer, readout = reber_network("srn", 3, rng=5)
+    layer, readout = reber_network("rnn", 3, rng=5)
     data = reber.batch(STRINGS, embedded=True)
     out, _ = layer.forward(data.x)
     frozen = np.concatenate([np.zeros((1, *out.shape[1:])), out[:-1]])  # h_{t-1}, held fixed
@@ -106,7 +106,9 @@ def test_one_step_gradient_treats_the_previous_state_as_a_fixed_input():
     def loss_fn():  # Elman's view: each step reads the previous state as a constant input
         hidden = np.stack(
             [
-                rnn_step_forward(x_t, h, p["weight_ih"], p["weight_hh"], p["bias_ih"], p["bias_hh"])
+                rnn_step_forward(
+                    x_t, h, p["weight_ih"], p["weight_hh"], p["bias_ih"], p["bias_hh"]
+                )[0]
                 for x_t, h in zip(data.x, frozen)
             ]
         )
@@ -122,7 +124,7 @@ def test_one_step_gradient_treats_the_previous_state_as_a_fixed_input():
 def test_loss_and_grads_reject_a_bad_gradient_name_and_one_step_for_the_lstm():
     data = reber.batch(STRINGS, embedded=True)
     with pytest.raises(ValueError, match=r"\bgradient\b.*'full'.*'one-step'.*'two-step'"):
-        reber_loss_and_grads(*reber_network("srn", 3, rng=0), data, gradient="two-step")
+        reber_loss_and_grads(*reber_network("rnn", 3, rng=0), data, gradient="two-step")
     with pytest.raises(ValueError, match=r"gradient='one-step'.*simple RNN.*LSTM"):
         reber_loss_and_grads(*reber_network("lstm", 3, rng=0), data, gradient="one-step")
 
@@ -172,7 +174,7 @@ def test_train_reber_runs_a_short_experiment_and_is_reproducible():
     }
     again = train_reber("lstm", 4, seed=0, n_train=32, n_test=16, max_epochs=2)
     np.testing.assert_array_equal(run.losses, again.losses)
-    one_step = train_reber("srn", 4, seed=0, gradient="one-step", n_train=16, max_epochs=1)
+    one_step = train_reber("rnn", 4, seed=0, gradient="one-step", n_train=16, max_epochs=1)
     assert one_step.gradient == "one-step" and np.isfinite(one_step.losses).all()
     with pytest.raises(ValueError, match=r"max_epochs.*positive int.*\b0\b"):
         train_reber("lstm", 4, seed=0, max_epochs=0)

@@ -23,15 +23,14 @@ def test_count_parameters_counts_one_bias_per_unit(cell, blocks):
     model = CharLM(K, H, cell, rng=0)
     gru_extra = H if cell == "gru" else 0
     assert count_parameters(model) == blocks * H * (K + H + 1) + gru_extra + K * (H + 1)
-    name = "srn" if cell == "rnn" else cell
-    assert count_parameters(model) == compare.count_parameters(name, K, H, K)
+    assert count_parameters(model) == compare.count_parameters(cell, K, H, K)
 
 
 def test_charlm_trial_is_deterministic_and_scores_the_held_out_text():
-    a = charlm_trial(TRAIN, VALID, len(VOCAB), hidden_size=8, n_steps=5, seq_len=10, batch_size=4)
-    b = charlm_trial(TRAIN, VALID, len(VOCAB), hidden_size=8, n_steps=5, seq_len=10, batch_size=4)
+    a = charlm_trial(TRAIN, VALID, len(VOCAB), hidden_size=8, n_updates=5, seq_len=10, batch_size=4)
+    b = charlm_trial(TRAIN, VALID, len(VOCAB), hidden_size=8, n_updates=5, seq_len=10, batch_size=4)
     assert a.valid_bits == b.valid_bits and not a.diverged
-    assert a.train_bits.shape == (5,) and a.n_steps == 5
+    assert a.train_bits.shape == (5,) and a.n_updates == 5
     assert a.n_params == count_parameters(a.model)
     assert a.valid_bits == pytest.approx(bits_per_char(a.model, VALID, batch_size=64))
 
@@ -40,13 +39,15 @@ def test_charlm_trial_budget_in_characters():
     trial = charlm_trial(
         TRAIN, VALID, len(VOCAB), hidden_size=4, n_chars=95, seq_len=5, batch_size=4
     )
-    assert trial.n_steps == 95 // 20 == len(trial.train_bits)
-    with pytest.raises(ValueError, match=r"exactly one.*n_steps.*n_chars"):
-        charlm_trial(TRAIN, VALID, len(VOCAB), n_steps=3, n_chars=100)
-    with pytest.raises(ValueError, match=r"exactly one.*n_steps.*n_chars"):
+    assert trial.n_updates == 95 // 20 == len(trial.train_bits)
+    with pytest.raises(ValueError, match=r"n_updates.*n_chars.*n_updates=3.*n_chars=100"):
+        charlm_trial(TRAIN, VALID, len(VOCAB), n_updates=3, n_chars=100)
+    with pytest.raises(ValueError, match=r"n_updates.*n_chars.*n_updates=None.*n_chars=None"):
         charlm_trial(TRAIN, VALID, len(VOCAB))
-    with pytest.raises(ValueError, match=r"\b0 updates.*at least 1.*n_chars.*seq_len = 20"):
+    with pytest.raises(ValueError, match=r"n_chars.*seq_len = 20.*got 10\b"):
         charlm_trial(TRAIN, VALID, len(VOCAB), n_chars=10, seq_len=5, batch_size=4)
+    with pytest.raises(ValueError, match=r"n_updates.*at least 1.*got 0\b"):
+        charlm_trial(TRAIN, VALID, len(VOCAB), n_updates=0)
 
 
 def test_early_stopping_restores_the_best_parameters():
@@ -67,13 +68,15 @@ def test_early_stopping_epochs_match_one_long_run():
     run = train_with_early_stopping(a, TRAIN, VALID, max_epochs=4, batch_size=4, seq_len=10)
     for epochs in (run.best_epoch, len(run.valid_bits)):
         b = CharLM(len(VOCAB), 5, "rnn", rng=2)
-        n_steps = epochs * run.updates_per_epoch
-        train_charlm(b, TRAIN, batch_size=4, seq_len=10, lr=1e-2, n_steps=n_steps, progress=False)
+        n_updates = epochs * run.updates_per_epoch
+        train_charlm(
+            b, TRAIN, batch_size=4, seq_len=10, lr=1e-2, n_updates=n_updates, progress=False
+        )
         score = bits_per_char(b, VALID, batch_size=64)
         assert score == pytest.approx(run.valid_bits[epochs - 1], rel=1e-12)
     b = CharLM(len(VOCAB), 5, "rnn", rng=2)
-    n_steps = run.best_epoch * run.updates_per_epoch
-    train_charlm(b, TRAIN, batch_size=4, seq_len=10, lr=1e-2, n_steps=n_steps, progress=False)
+    n_updates = run.best_epoch * run.updates_per_epoch
+    train_charlm(b, TRAIN, batch_size=4, seq_len=10, lr=1e-2, n_updates=n_updates, progress=False)
     for name, value in a.params.items():
         np.testing.assert_allclose(value, b.params[name], rtol=1e-12, atol=1e-12)
 

@@ -73,11 +73,11 @@ def test_training_scales_with_the_training_part_only():
     series = np.linspace(0, 10, 200) + sine(200)
     split = split_in_time(series, 150, 175)
     model = Forecaster(4, "rnn", rng=0)
-    train_forecaster(model, split.train, split.valid, max_steps=2, eval_every=1, window=12)
+    train_forecaster(model, split.train, split.valid, max_updates=2, eval_every=1, window=12)
     assert model.scaler == Standardiser.fit(split.train)
     # Changing the future changes nothing about the scaler.
     other = Forecaster(4, "rnn", rng=0)
-    train_forecaster(other, split.train, split.valid * 100, max_steps=2, eval_every=1, window=12)
+    train_forecaster(other, split.train, split.valid * 100, max_updates=2, eval_every=1, window=12)
     assert other.scaler == model.scaler
 
 
@@ -203,7 +203,7 @@ def test_training_on_a_sine_learns_and_keeps_the_best_parameters():
     split = split_in_time(series, 300, 350)
     model = Forecaster(12, "gru", rng=0)
     history = train_forecaster(
-        model, split.train, split.valid, window=24, max_steps=300, eval_every=25, lr=1e-2
+        model, split.train, split.valid, window=24, max_updates=300, eval_every=25, lr=1e-2
     )
     assert len(history.losses) <= 300 and history.seconds > 0
     assert history.valid_losses[-1] < 0.5 * history.valid_losses[0] or history.stopped_early
@@ -221,7 +221,14 @@ def test_early_stopping_stops_when_validation_stops_improving():
     split = split_in_time(series, 150, 175)
     model = Forecaster(4, "rnn", rng=0)
     history = train_forecaster(
-        model, split.train, split.valid, window=12, lr=1.0, max_steps=500, eval_every=1, patience=2
+        model,
+        split.train,
+        split.valid,
+        window=12,
+        lr=1.0,
+        max_updates=500,
+        eval_every=1,
+        patience=2,
     )
     assert history.stopped_early and len(history.losses) < 500
 
@@ -234,5 +241,15 @@ def test_training_refuses_bad_data():
         train_forecaster(model, np.arange(20.0), np.arange(5.0), window=48)
     with pytest.raises(ValueError, match=r"burn_in \(10\).*smaller.*window \(10\)"):
         train_forecaster(model, np.arange(100.0), np.arange(5.0), window=10, burn_in=10)
-    with pytest.raises(ValueError, match=r"\bcell\b.*'lstm'.*'gru'.*'rnn'.*'cnn'"):
+    with pytest.raises(ValueError, match=r"\bcell\b.*'rnn'.*'lstm'.*'gru'.*'cnn'"):
         Forecaster(4, "cnn", rng=0)
+    with pytest.raises(ValueError, match=r"gate_bias=1\.0.*cell='rnn'"):
+        Forecaster(4, "rnn", rng=0, gate_bias=1.0)
+
+
+def test_gate_bias_is_the_grus_update_bias_and_the_lstms_forget_bias():
+    gru = Forecaster(3, "gru", rng=0, gate_bias=2.0)
+    assert gru.gate_bias == 2.0 and gru.layer.update_bias == 2.0
+    lstm = Forecaster(3, "lstm", rng=0)
+    assert lstm.gate_bias == 1.0 and lstm.layer.forget_bias == 1.0
+    assert Forecaster(3, "rnn", rng=0).gate_bias is None

@@ -181,13 +181,29 @@ def test_cross_entropy_ignores_the_targets_of_masked_entries():
 
 
 def test_cross_entropy_mask_with_no_counted_entry_is_an_error():
-    with pytest.raises(ValueError, match=r"\bmask\b.*no entry.*at least one must be 1"):
+    with pytest.raises(ValueError, match=r"\bmask\b.*at least one.*all 2 entries 0"):
         softmax_cross_entropy(np.zeros((2, 3)), np.array([0, 1]), mask=np.zeros(2, dtype=bool))
 
 
 def test_cross_entropy_mask_must_be_zero_or_one():
-    with pytest.raises(ValueError, match=r"\bmask\b.*only 0/1.*True/False"):
+    with pytest.raises(ValueError, match=r"\bmask\b.*only 0/1.*True/False.*values 0\.5\b"):
         softmax_cross_entropy(np.zeros((2, 3)), np.array([0, 1]), mask=np.array([0.5, 1.0]))
+    with pytest.raises(ValueError, match=r"\bmask\b.*only 0/1.*values -1, 2\b"):
+        softmax_cross_entropy(np.zeros((3, 3)), np.array([0, 1, 2]), mask=np.array([2, -1, 1]))
+
+
+@pytest.mark.parametrize(
+    ("loss", "pred", "target", "match"),
+    [
+        (softmax_cross_entropy, np.zeros((0, 3)), np.zeros(0, int), r"logits.*empty.*\(0, 3\)"),
+        (softmax_cross_entropy, np.zeros((2, 0)), np.zeros(2, int), r"logits.*empty.*\(2, 0\)"),
+        (sigmoid_cross_entropy, np.zeros(0), np.zeros(0), r"logits.*empty.*\(0,\)"),
+        (mse, np.zeros((0, 2)), np.zeros((0, 2)), r"pred.*empty.*\(0, 2\)"),
+    ],
+)
+def test_losses_refuse_empty_input(loss, pred, target, match):
+    with pytest.raises(ValueError, match=match):
+        loss(pred, target)
 
 
 def test_cross_entropy_mask_of_the_wrong_shape_is_named():

@@ -51,7 +51,7 @@ def backprop_steps(layer, caches, dout, dh_T):
     return np.stack(dxs[::-1]), dh, grads
 
 
-def sigmoid(a):
+def sigmoid_by_hand(a):
     return 1.0 / (1.0 + np.exp(-a))
 
 
@@ -64,8 +64,8 @@ def test_step_forward_and_backward_by_hand():
     w_ih = np.array([[0.5], [-0.25], [1.0]])
     w_hh = np.array([[0.1], [0.2], [-0.6]])
     b_ih, b_hh = np.array([0.2, 1.0, -0.5]), np.array([0.3, -0.4, 0.8])
-    r = sigmoid(0.5 * 2 + 0.2 + 0.1 * 0.5 + 0.3)  # sigmoid(1.55)
-    z = sigmoid(-0.25 * 2 + 1.0 + 0.2 * 0.5 - 0.4)  # sigmoid(0.2)
+    r = sigmoid_by_hand(0.5 * 2 + 0.2 + 0.1 * 0.5 + 0.3)  # sigmoid(1.55)
+    z = sigmoid_by_hand(-0.25 * 2 + 1.0 + 0.2 * 0.5 - 0.4)  # sigmoid(0.2)
     hn = -0.6 * 0.5 + 0.8  # the recurrent part of n, bias included: 0.5
     n = np.tanh(1.0 * 2 - 0.5 + r * hn)
     h_expected = (1 - z) * n + z * 0.5

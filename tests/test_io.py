@@ -16,7 +16,16 @@ from tutor.data.text import Vocabulary
 from tutor.feedforward import MLP, Dense
 from tutor.forecast import Forecaster, Standardiser
 from tutor.gru import GRU
-from tutor.io import FORMAT, FORMAT_VERSION, HEADER_KEY, load_model, read_header, save_model
+from tutor.io import (
+    FORMAT,
+    FORMAT_VERSION,
+    HEADER_KEY,
+    RENAMED_ARGUMENTS,
+    RENAMED_VALUES,
+    load_model,
+    read_header,
+    save_model,
+)
 from tutor.lstm import LSTM
 from tutor.rnn import RNN
 
@@ -40,13 +49,13 @@ def scramble(model, seed=0):
 def test_char_lm_round_trip(tmp_path, cell, dtype):
     vocab = Vocabulary.from_text("Grüße, 世界! 🙂\n")
     bias = {"lstm": 2.0, "gru": 1.5, "rnn": None}[cell]
-    model = CharLM(len(vocab), 6, cell, rng=3, dtype=dtype, forget_bias=bias, vocab=vocab)
+    model = CharLM(len(vocab), 6, cell, rng=3, dtype=dtype, gate_bias=bias, vocab=vocab)
     scramble(model)
     path = save_model(tmp_path / "model.npz", model)
     loaded = load_model(path)
     assert isinstance(loaded, CharLM)
     assert (loaded.cell, loaded.hidden_size, loaded.vocab_size) == (cell, 6, len(vocab))
-    assert loaded.dtype == np.dtype(dtype) and loaded.forget_bias == model.forget_bias
+    assert loaded.dtype == np.dtype(dtype) and loaded.gate_bias == model.gate_bias
     assert loaded.vocab == vocab
     assert_same_params(model, loaded)
     ids = vocab.encode("Grüße 🙂")[:, None]
@@ -420,7 +429,7 @@ def test_files_written_before_still_load(tmp_path):
     }
     model = load_model(write_with_header(tmp_path / "c.npz", header, arrays))
     assert isinstance(model, CharLM) and model.vocab == Vocabulary("ab\n")
-    assert (model.cell, model.forget_bias, model.dtype) == ("gru", 0.5, np.float32)
+    assert (model.cell, model.gate_bias, model.dtype) == ("gru", 0.5, np.float32)
     assert all((p == 1).all() for p in model.params.values())
     arrays = {
         "rnn.weight_ih": np.ones((8, 1)),
@@ -447,6 +456,77 @@ def test_files_written_before_still_load(tmp_path):
     }
     model = load_model(write_with_header(tmp_path / "f.npz", header, arrays))
     assert model.scaler == Standardiser(1.5, 0.25) and model.horizon == 2
+    assert (model.cell, model.gate_bias) == ("lstm", 1.0)
+
+
+def rnn_charlm_arrays():
+    return {
+        "rnn.weight_ih": np.ones((2, 3)),
+        "rnn.weight_hh": np.ones((2, 2)),
+        "rnn.bias_ih": np.ones(2),
+        "rnn.bias_hh": np.ones(2),
+        "readout.weight": np.ones((3, 2)),
+        "readout.bias": np.ones(3),
+    }
+
+
+def test_files_saved_under_old_names_load_under_the_new_ones(tmp_path):
+    """The compatibility table: cell "srn" is "rnn", forget_bias is gate_bias."""
+    assert RENAMED_VALUES["cell"] == {"srn": "rnn"}
+    assert (
+        RENAMED_ARGUMENTS["CharLM"]
+        == RENAMED_ARGUMENTS["Forecaster"]
+        == {"forget_bias": "gate_bias"}
+    )
+    arrays = rnn_charlm_arrays()
+    args = {
+        "vocab_size": 3,
+        "hidden_size": 2,
+        "cell": "srn",
+        "dtype": "float64",
+        "forget_bias": None,
+        "vocab": None,
+    }
+    header = {
+        "format": "tutor-model",
+        "version": 1,
+        "class": "CharLM",
+        "args": args,
+        "arrays": listed(arrays),
+        "metadata": None,
+    }
+    path = write_with_header(tmp_path / "old.npz", header, arrays)
+    model = load_model(path)
+    assert isinstance(model.layer, RNN) and (model.cell, model.gate_bias) == ("rnn", None)
+    assert all((p == 1).all() for p in model.params.values())
+    assert read_header(path)["args"]["cell"] == "srn"  # the header as the file holds it
+    # Saved again, the file carries the new names only.
+    again = read_header(save_model(tmp_path / "new.npz", model))["args"]
+    assert again["cell"] == "rnn" and "gate_bias" in again and "forget_bias" not in again
+
+
+def test_an_argument_under_its_old_and_its_new_name_is_refused(tmp_path):
+    arrays = rnn_charlm_arrays()
+    args = {
+        "vocab_size": 3,
+        "hidden_size": 2,
+        "cell": "rnn",
+        "dtype": "float64",
+        "forget_bias": None,
+        "gate_bias": None,
+        "vocab": None,
+    }
+    header = {
+        "format": "tutor-model",
+        "version": 1,
+        "class": "CharLM",
+        "args": args,
+        "arrays": listed(arrays),
+        "metadata": None,
+    }
+    path = write_with_header(tmp_path / "both.npz", header, arrays)
+    with pytest.raises(ValueError, match=r"'gate_bias' twice.*'forget_bias'"):
+        load_model(path)
 
 
 def test_an_argument_the_file_does_not_give_takes_its_default(tmp_path):
@@ -476,15 +556,15 @@ def test_a_bad_cell_is_refused_before_anything_is_built(tmp_path):
     header = read_header(path)
     with np.load(path) as archive:
         arrays = {k: archive[k] for k in archive.files if k != HEADER_KEY}
-    for cell in ("srn", ["gru"]):
+    for cell in ("cnn", ["gru"]):
         bad = write_with_header(tmp_path / "bad.npz", with_args(header, cell=cell), arrays)
         with pytest.raises(ValueError, match=f"cell must be one of.*{re.escape(repr(cell))}"):
             load_model(bad)
 
 
 MODELS = {
-    "charlm": lambda: CharLM(5, 3, "lstm", rng=0, forget_bias=2.0, vocab=Vocabulary("abcde")),
-    "forecaster": lambda: Forecaster(3, "gru", horizon=2, rng=0, forget_bias=0.5),
+    "charlm": lambda: CharLM(5, 3, "lstm", rng=0, gate_bias=2.0, vocab=Vocabulary("abcde")),
+    "forecaster": lambda: Forecaster(3, "gru", horizon=2, rng=0, gate_bias=0.5),
     **LAYERS,
 }
 

@@ -31,8 +31,8 @@ def run_steps(layer, x, h0, c0):
     """The plain reference: a Python loop over lstm_step_forward."""
     hs, cs, caches = [h0], [c0], []
     for t in range(len(x)):
-        h, c, cache = lstm_step_forward(
-            x[t], hs[-1], cs[-1], **layer.params, forget_gate=layer.forget_gate
+        (h, c), cache = lstm_step_forward(
+            x[t], (hs[-1], cs[-1]), **layer.params, forget_gate=layer.forget_gate
         )
         hs.append(h)
         cs.append(c)
@@ -45,8 +45,8 @@ def backprop_steps(layer, caches, dout, dh_T, dc_T):
     grads = {name: np.zeros_like(value) for name, value in layer.params.items()}
     dxs, dh, dc = [], dh_T, dc_T
     for t in reversed(range(len(caches))):
-        dx, dh, dc, g = lstm_step_backward(
-            dout[t] + dh, dc, caches[t], layer.params["weight_ih"], layer.params["weight_hh"]
+        dx, (dh, dc), g = lstm_step_backward(
+            (dout[t] + dh, dc), caches[t], layer.params["weight_ih"], layer.params["weight_hh"]
         )
         dxs.append(dx)
         for name in grads:
@@ -54,7 +54,7 @@ def backprop_steps(layer, caches, dout, dh_T, dc_T):
     return np.stack(dxs[::-1]), dh, dc, grads
 
 
-def sigmoid(z):
+def sigmoid_by_hand(z):
     return 1.0 / (1.0 + np.exp(-z))
 
 
@@ -69,17 +69,17 @@ def test_step_forward_and_backward_by_hand():
     w_hh = np.array([[0.1], [0.2], [-0.3], [0.4]])
     b_ih, b_hh = np.array([0.2, 1.0, -0.5, 0.0]), np.zeros(4)
     a = 2.0 * w_ih[:, 0] + 0.3 * w_hh[:, 0] + b_ih  # [1.23, 0.56, 1.41, 0.32]
-    i, f, g, o = sigmoid(a[0]), sigmoid(a[1]), np.tanh(a[2]), sigmoid(a[3])
+    i, f, g, o = sigmoid_by_hand(a[0]), sigmoid_by_hand(a[1]), np.tanh(a[2]), sigmoid_by_hand(a[3])
     c = f * -0.7 + i * g
-    h, c_new, cache = lstm_step_forward(x, h_prev, c_prev, w_ih, w_hh, b_ih, b_hh)
+    (h, c_new), cache = lstm_step_forward(x, (h_prev, c_prev), w_ih, w_hh, b_ih, b_hh)
     assert h.shape == c_new.shape == (1, 1)
     assert c_new[0, 0] == pytest.approx(c, abs=1e-15)
     assert h[0, 0] == pytest.approx(o * np.tanh(c), abs=1e-15)
     assert [cache[k][0, 0] for k in "ifgo"] == pytest.approx([i, f, g, o], abs=1e-15)
 
     # Backward by hand, with dh = 1 and dc = 2 arriving from later steps.
-    dx, dh_prev, dc_prev, grads = lstm_step_backward(
-        np.ones((1, 1)), np.full((1, 1), 2.0), cache, w_ih, w_hh
+    dx, (dh_prev, dc_prev), grads = lstm_step_backward(
+        (np.ones((1, 1)), np.full((1, 1), 2.0)), cache, w_ih, w_hh
     )
     dc_total = 2.0 + o * (1 - np.tanh(c) ** 2)
     assert dc_prev[0, 0] == pytest.approx(dc_total * f, abs=1e-15)  # the cell-state path
@@ -103,11 +103,12 @@ def test_step_without_forget_gate():
     rng = np.random.default_rng(0)
     p = step_params(rng, 3, 4)
     x, h_prev, c_prev = rng.normal(size=(2, 3)), rng.normal(size=(2, 4)), rng.normal(size=(2, 4))
-    h, c, cache = lstm_step_forward(x, h_prev, c_prev, **p, forget_gate=False)
+    (h, c), cache = lstm_step_forward(x, (h_prev, c_prev), **p, forget_gate=False)
     np.testing.assert_array_equal(cache["f"], 1.0)
     np.testing.assert_array_equal(c, c_prev + cache["i"] * cache["g"])
-    dx, dh_prev, dc_prev, grads = lstm_step_backward(
-        rng.normal(size=(2, 4)), rng.normal(size=(2, 4)), cache, p["weight_ih"], p["weight_hh"]
+    dstate = (rng.normal(size=(2, 4)), rng.normal(size=(2, 4)))
+    dx, (dh_prev, dc_prev), grads = lstm_step_backward(
+        dstate, cache, p["weight_ih"], p["weight_hh"]
     )
     for name in NAMES:
         np.testing.assert_array_equal(grads[name][4:8], 0.0)  # the forget gate's rows
@@ -123,11 +124,13 @@ def test_step_backward_gradcheck(forget_gate, B, D, H, seed):
     R, S = rng.normal(size=(B, H)), rng.normal(size=(B, H))
 
     def loss():  # a loss on the new hidden state and on the new cell state
-        h, c, _ = lstm_step_forward(x, h_prev, c_prev, **p, forget_gate=forget_gate)
+        (h, c), _ = lstm_step_forward(x, (h_prev, c_prev), **p, forget_gate=forget_gate)
         return np.sum(h * R) + np.sum(c * S)
 
-    _, _, cache = lstm_step_forward(x, h_prev, c_prev, **p, forget_gate=forget_gate)
-    dx, dh_prev, dc_prev, grads = lstm_step_backward(R, S, cache, p["weight_ih"], p["weight_hh"])
+    _, cache = lstm_step_forward(x, (h_prev, c_prev), **p, forget_gate=forget_gate)
+    dx, (dh_prev, dc_prev), grads = lstm_step_backward(
+        (R, S), cache, p["weight_ih"], p["weight_hh"]
+    )
     errors = gradcheck(
         loss,
         {**p, "x": x, "h_prev": h_prev, "c_prev": c_prev},
@@ -142,26 +145,28 @@ def test_step_shape_errors():
     p = step_params(rng, 3, 4)
     x, h, c = np.ones((2, 3)), np.ones((2, 4)), np.ones((2, 4))
     with pytest.raises(ValueError, match=r"x.*\(B, D\) = \(\?, 3\).*x\[None, :\]"):
-        lstm_step_forward(np.ones(3), h[:1], c[:1], **p)
-    with pytest.raises(ValueError, match=r"h_prev.*\(B, H\) = \(2, 4\).*\(1, 4\)"):
-        lstm_step_forward(x, np.ones((1, 4)), c, **p)
-    with pytest.raises(ValueError, match=r"c_prev.*\(B, H\) = \(2, 4\).*\(2, 3\)"):
-        lstm_step_forward(x, h, np.ones((2, 3)), **p)
+        lstm_step_forward(np.ones(3), (h[:1], c[:1]), **p)
+    with pytest.raises(ValueError, match=r"state\[0\].*\(B, H\) = \(2, 4\).*\(1, 4\)"):
+        lstm_step_forward(x, (np.ones((1, 4)), c), **p)
+    with pytest.raises(ValueError, match=r"state\[1\].*\(B, H\) = \(2, 4\).*\(2, 3\)"):
+        lstm_step_forward(x, (h, np.ones((2, 3))), **p)
+    with pytest.raises(ValueError, match=r"state.*pair \(h, c\).*shape \(2, 4\)"):
+        lstm_step_forward(x, h, **p)
     with pytest.raises(ValueError, match=r"weight_ih.*4\*H rows.*\(6, 3\)"):
-        lstm_step_forward(x, h, c, **{**p, "weight_ih": np.ones((6, 3))})
+        lstm_step_forward(x, (h, c), **{**p, "weight_ih": np.ones((6, 3))})
     with pytest.raises(ValueError, match=r"weight_hh.*\(4\*H, H\) = \(16, 4\).*\(4, 16\)"):
-        lstm_step_forward(x, h, c, **{**p, "weight_hh": p["weight_hh"].T})
+        lstm_step_forward(x, (h, c), **{**p, "weight_hh": p["weight_hh"].T})
     with pytest.raises(ValueError, match=r"bias_hh.*\(4\*H,\) = \(16,\).*\(4,\)"):
-        lstm_step_forward(x, h, c, **{**p, "bias_hh": np.ones(4)})
-    _, _, cache = lstm_step_forward(x, h, c, **p)
-    with pytest.raises(ValueError, match=r"dc.*\(B, H\) = \(2, 4\).*\(4, 2\)"):
-        lstm_step_backward(h, np.ones((4, 2)), cache, p["weight_ih"], p["weight_hh"])
+        lstm_step_forward(x, (h, c), **{**p, "bias_hh": np.ones(4)})
+    _, cache = lstm_step_forward(x, (h, c), **p)
+    with pytest.raises(ValueError, match=r"dstate\[1\].*\(B, H\) = \(2, 4\).*\(4, 2\)"):
+        lstm_step_backward((h, np.ones((4, 2))), cache, p["weight_ih"], p["weight_hh"])
     with pytest.raises(ValueError, match=r"cache.*keys.*missing \['c'\]"):
         lstm_step_backward(
-            h, c, {k: v for k, v in cache.items() if k != "c"}, p["weight_ih"], p["weight_hh"]
+            (h, c), {k: v for k, v in cache.items() if k != "c"}, p["weight_ih"], p["weight_hh"]
         )
     with pytest.raises(ValueError, match=r"cache.*dict.*lstm_step_forward"):
-        lstm_step_backward(h, c, (h, c), p["weight_ih"], p["weight_hh"])
+        lstm_step_backward((h, c), (h, c), p["weight_ih"], p["weight_hh"])
 
 
 # --- the sequence layer ----------------------------------------------------------------------
@@ -241,8 +246,8 @@ def test_forget_bias_is_added_to_the_forget_block_of_bias_ih():
             expected[4:8] = 1.0  # rows H:2H, the forget gate
         np.testing.assert_allclose(difference, expected, rtol=0, atol=1e-15, err_msg=name)
     # At the start, the forget gate is then about sigmoid(1) = 0.73 instead of 0.5.
-    _, _, cache = lstm_step_forward(
-        np.zeros((1, 3)), np.zeros((1, 4)), np.zeros((1, 4)), **biased.params
+    _, cache = lstm_step_forward(
+        np.zeros((1, 3)), (np.zeros((1, 4)), np.zeros((1, 4))), **biased.params
     )
     assert 0.6 < cache["f"].mean() < 0.85
 

@@ -5,7 +5,7 @@ PyTorch's initialisation and parameter shapes, the sequence gradient check, floa
 kept throughout, read-only outputs and untouched inputs, the messages for bad inputs,
 states and gradients, ``None`` states meaning zeros, ``backward`` callable twice and
 overwriting ``grads`` in place, a clear error for ``backward`` before ``forward``, and
-``forward(ids, one_hot=True)`` looking up columns of ``weight_ih`` instead of
+``forward(ids, ids=True)`` looking up columns of ``weight_ih`` instead of
 multiplying by one-hot vectors (the character model's fast path).
 Each layer's own file tests what is particular to it.
 """
@@ -154,7 +154,7 @@ def test_backward_before_forward(cls):
 
 
 @pytest.mark.parametrize("name", sorted(LAYERS))
-def test_one_hot_ids_give_the_result_of_one_hot_vectors(name):
+def test_ids_give_the_result_of_one_hot_vectors(name):
     rng = np.random.default_rng(3)
     T, B, D, H = 6, 4, 7, 5
     layer = LAYERS[name](D, H)
@@ -169,7 +169,7 @@ def test_one_hot_ids_give_the_result_of_one_hot_vectors(name):
     assert dx.shape == (T, B, D)
     grads_v = {key: g.copy() for key, g in layer.grads.items()}
 
-    out_i, last_i = layer.forward(ids, state, one_hot=True)
+    out_i, last_i = layer.forward(ids, state, ids=True)
     dx, dstart_i = layer.backward(dout, dstate)
     assert dx is None  # a one-hot input has no gradient to report
     np.testing.assert_allclose(out_i, out_v, rtol=0, atol=1e-12)
@@ -181,21 +181,23 @@ def test_one_hot_ids_give_the_result_of_one_hot_vectors(name):
 
 
 @pytest.mark.parametrize("name", ["rnn tanh", "lstm", "gru"])
-def test_one_hot_ids_are_checked(name):
+def test_ids_are_checked(name):
     layer = LAYERS[name](4, 3)
     ids = np.zeros((5, 2), dtype=np.int64)
     with pytest.raises(ValueError, match=r"x.*integer.*float64"):
-        layer.forward(ids.astype(np.float64), one_hot=True)
+        layer.forward(ids.astype(np.float64), ids=True)
     with pytest.raises(ValueError, match=r"x.*\(T, B\).*\(5, 2, 1\)"):
-        layer.forward(ids[:, :, None], one_hot=True)
+        layer.forward(ids[:, :, None], ids=True)
     with pytest.raises(ValueError, match=r"x.*0\.\.3.*from 4 to 4"):
-        layer.forward(ids + 4, one_hot=True)
+        layer.forward(ids + 4, ids=True)
     with pytest.raises(ValueError, match=r"x.*0\.\.3.*from -1 to -1"):
-        layer.forward(ids - 1, one_hot=True)
+        layer.forward(ids - 1, ids=True)
     with pytest.raises(ValueError, match=r"x.*at least one time step.*\(0, 2\)"):
-        layer.forward(ids[:0], one_hot=True)
+        layer.forward(ids[:0], ids=True)
+    with pytest.raises(ValueError, match=r"x.*\(T, B, D\).*\(5, 2\).*ids=True"):
+        layer.forward(ids)  # ids without ids=True: the message says to pass it
     with pytest.raises(ValueError, match=r"x.*floating-point.*int64"):
-        layer.forward(ids)  # ids without one_hot=True are an error, as before
+        layer.forward(ids[:, :, None])
 
 
 @pytest.mark.parametrize("name", ["rnn tanh", "gru"])
@@ -299,20 +301,20 @@ def test_bad_gradients(cls):
 
 
 @pytest.mark.parametrize("name", sorted(LAYERS))
-@pytest.mark.parametrize("one_hot", [False, True], ids=["vectors", "ids"])
-def test_batch_first_gives_the_transposed_results(name, one_hot):
+@pytest.mark.parametrize("ids_input", [False, True], ids=["vectors", "ids"])
+def test_batch_first_gives_the_transposed_results(name, ids_input):
     # batch_first=True is the same computation on transposed inputs: outputs, dout and
     # dx are (B, T, ...) and exactly the transposes; states and parameter gradients equal.
     rng = np.random.default_rng(4)
     T, B, D, H = 6, 3, 4, 5
     time_major, batch_first = LAYERS[name](D, H), LAYERS[name](D, H, batch_first=True)
-    x = rng.integers(0, D, size=(T, B)) if one_hot else rng.normal(size=(T, B, D))
+    x = rng.integers(0, D, size=(T, B)) if ids_input else rng.normal(size=(T, B, D))
     state, dstate = random_state(time_major, rng, B, H), random_state(time_major, rng, B, H)
     dout = rng.normal(size=(T, B, H))
 
-    out, last = time_major.forward(x, state, one_hot=one_hot)
+    out, last = time_major.forward(x, state, ids=ids_input)
     dx, dstart = time_major.backward(dout, dstate)
-    out_bf, last_bf = batch_first.forward(x.swapaxes(0, 1), state, one_hot=one_hot)
+    out_bf, last_bf = batch_first.forward(x.swapaxes(0, 1), state, ids=ids_input)
     dx_bf, dstart_bf = batch_first.backward(dout.swapaxes(0, 1), dstate)
 
     assert out_bf.shape == (B, T, H)
@@ -322,7 +324,7 @@ def test_batch_first_gives_the_transposed_results(name, one_hot):
         np.testing.assert_array_equal(ours, ref)
     for ours, ref in zip(arrays_of(dstart_bf), arrays_of(dstart), strict=True):
         np.testing.assert_array_equal(ours, ref)
-    if one_hot:
+    if ids_input:
         assert dx is None and dx_bf is None
     else:
         assert dx_bf.shape == (B, T, D)
@@ -372,7 +374,7 @@ def test_bad_gradients_and_ids_batch_first(cls):
     with pytest.raises(ValueError, match=r"dout.*\(B, T, H\) = \(2, 5, 4\).*\(5, 2, 4\)"):
         layer.backward(np.zeros((5, 2, 4)))  # time-major dout for a batch-first layer
     with pytest.raises(ValueError, match=r"x.*\(B, T\).*\(2, 5, 1\).*x\[None, :\]"):
-        layer.forward(np.zeros((2, 5, 1), dtype=np.int64), one_hot=True)
+        layer.forward(np.zeros((2, 5, 1), dtype=np.int64), ids=True)
 
 
 @pytest.mark.parametrize("cls", [RNN, LSTM, GRU])

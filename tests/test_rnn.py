@@ -29,7 +29,8 @@ def run_steps(layer, x, h0):
     """The plain reference: a Python loop over rnn_step_forward, then rnn_step_backward."""
     p, hs = layer.params, [h0]
     for t in range(len(x)):
-        hs.append(rnn_step_forward(x[t], hs[-1], **p, nonlinearity=layer.nonlinearity))
+        h, _ = rnn_step_forward(x[t], hs[-1], **p, nonlinearity=layer.nonlinearity)
+        hs.append(h)
     return hs
 
 
@@ -39,9 +40,8 @@ def backprop_steps(layer, x, hs, dout, dstate):
     dxs, dh = [], dstate
     for t in reversed(range(len(x))):
         W_ih, W_hh = p["weight_ih"], p["weight_hh"]
-        dx, dh, g = rnn_step_backward(
-            dout[t] + dh, x[t], hs[t], hs[t + 1], W_ih, W_hh, layer.nonlinearity
-        )
+        cache = {"x": x[t], "h_prev": hs[t], "h": hs[t + 1]}
+        dx, dh, g = rnn_step_backward(dout[t] + dh, cache, W_ih, W_hh, layer.nonlinearity)
         dxs.append(dx)
         for name in grads:
             grads[name] += g[name]
@@ -55,14 +55,14 @@ def test_step_forward_by_hand():
     # One unit, one input: h = phi(2 * 0.5 + 0.1 + 0.3 * (-1) + 0.2) = phi(1.0).
     x, h_prev, w_ih, w_hh = np.array([[2.0]]), np.array([[0.3]]), np.array([[0.5]]), -np.eye(1)
     b_ih, b_hh = np.array([0.1]), np.array([0.2])
-    h = rnn_step_forward(x, h_prev, w_ih, w_hh, b_ih, b_hh)
+    h, _ = rnn_step_forward(x, h_prev, w_ih, w_hh, b_ih, b_hh, nonlinearity="sigmoid")
+    assert h[0, 0] == pytest.approx(1 / (1 + np.exp(-1.0)), abs=1e-15)
+    h, cache = rnn_step_forward(x, h_prev, w_ih, w_hh, b_ih, b_hh)
     assert h.shape == (1, 1)
     assert h[0, 0] == pytest.approx(np.tanh(1.0), abs=1e-15)
-    h = rnn_step_forward(x, h_prev, w_ih, w_hh, b_ih, b_hh, nonlinearity="sigmoid")
-    assert h[0, 0] == pytest.approx(1 / (1 + np.exp(-1.0)), abs=1e-15)
+    assert cache["x"] is x and cache["h_prev"] is h_prev and cache["h"] is h
     # Backward by hand, for tanh: da = dh * (1 - h**2), dW_ih = da * x, dh_prev = da * w_hh.
-    h = np.tanh(np.array([[1.0]]))
-    dx, dh_prev, grads = rnn_step_backward(np.ones((1, 1)), x, h_prev, h, w_ih, w_hh)
+    dx, dh_prev, grads = rnn_step_backward(np.ones((1, 1)), cache, w_ih, w_hh)
     da = 1 - np.tanh(1.0) ** 2
     assert dx[0, 0] == pytest.approx(da * 0.5, abs=1e-15)
     assert dh_prev[0, 0] == pytest.approx(-da, abs=1e-15)
@@ -80,12 +80,10 @@ def test_step_backward_gradcheck(nonlinearity, B, D, H, seed):
     x, h_prev, R = rng.normal(size=(B, D)), rng.normal(size=(B, H)), rng.normal(size=(B, H))
 
     def loss():
-        return np.sum(rnn_step_forward(x, h_prev, **p, nonlinearity=nonlinearity) * R)
+        return np.sum(rnn_step_forward(x, h_prev, **p, nonlinearity=nonlinearity)[0] * R)
 
-    h = rnn_step_forward(x, h_prev, **p, nonlinearity=nonlinearity)
-    dx, dh_prev, grads = rnn_step_backward(
-        R, x, h_prev, h, p["weight_ih"], p["weight_hh"], nonlinearity
-    )
+    _, cache = rnn_step_forward(x, h_prev, **p, nonlinearity=nonlinearity)
+    dx, dh_prev, grads = rnn_step_backward(R, cache, p["weight_ih"], p["weight_hh"], nonlinearity)
     errors = gradcheck(
         loss, {**p, "x": x, "h_prev": h_prev}, {**grads, "x": dx, "h_prev": dh_prev}, eps=1e-5
     )
@@ -118,14 +116,8 @@ def test_step_shape_errors():
             np.ones(3),
         )
     with pytest.raises(ValueError, match=r"dh.*\(B, H\) = \(2, 4\).*\(2, 3\)"):
-        rnn_step_backward(
-            np.ones((2, 3)),
-            np.ones((2, 3)),
-            np.ones((2, 4)),
-            np.ones((2, 4)),
-            p["weight_ih"],
-            p["weight_hh"],
-        )
+        cache = {"x": np.ones((2, 3)), "h_prev": np.ones((2, 4)), "h": np.ones((2, 4))}
+        rnn_step_backward(np.ones((2, 3)), cache, p["weight_ih"], p["weight_hh"])
     with pytest.raises(ValueError, match="nonlinearity.*'tanh'.*'sigmoid'.*'relu'"):
         rnn_step_forward(np.ones((2, 3)), np.ones((2, 4)), **p, nonlinearity="relu")
 

@@ -234,7 +234,7 @@ def test_docstring_example():
         ({"vocab_in": 0}, r"vocab_in.*positive int.*\b0\b"),
         ({"vocab_out": 2.5}, r"vocab_out.*positive int.*2\.5"),
         ({"hidden_size": True}, r"hidden_size.*positive int.*\bTrue\b"),
-        ({"cell": "transformer"}, r"\bcell\b.*\['gru', 'lstm', 'rnn'\].*'transformer'"),
+        ({"cell": "transformer"}, r"\bcell\b.*'rnn', 'lstm', 'gru'.*'transformer'"),
         ({"attention": "yes"}, r"\battention\b.*True or False.*'yes'"),
         ({"attention_size": 0}, r"attention_size.*positive int.*\b0\b"),
         ({"dtype": np.int32}, r"\bdtype\b.*float64.*float32.*int32"),

@@ -22,7 +22,7 @@ def xor_data(rng, n_per_corner=25):
     return x, (x[:, 0] * x[:, 1] > 0).astype(int)
 
 
-def fit_xor(seed, n_steps=100, **kwargs):
+def fit_xor(seed, n_updates=100, **kwargs):
     """Train an MLP on XOR-like data with minibatches; everything random comes from ``seed``."""
     rng = np.random.default_rng(seed)
     x, y = xor_data(rng)
@@ -39,7 +39,7 @@ def fit_xor(seed, n_steps=100, **kwargs):
 
     optimizer = Adam(model.params, lr=0.05)
     batches = minibatches((x, y), batch_size=20, rng=rng)
-    return train(loss_and_grads, optimizer, batches, n_steps, evaluate=accuracy, **kwargs)
+    return train(loss_and_grads, optimizer, batches, n_updates, evaluate=accuracy, **kwargs)
 
 
 def linear_regression(lr=0.1):
@@ -55,7 +55,7 @@ def linear_regression(lr=0.1):
 
 
 def test_an_mlp_learns_xor_with_train_and_minibatches():
-    history = fit_xor(seed=0, n_steps=150)
+    history = fit_xor(seed=0, n_updates=150)
     assert len(history.losses) == 150
     assert np.mean(history.losses[:5]) > 0.5
     assert np.mean(history.losses[-10:]) < 0.05
@@ -64,9 +64,9 @@ def test_an_mlp_learns_xor_with_train_and_minibatches():
 
 def test_same_seed_gives_the_same_loss_history():
     first, second, other = (
-        fit_xor(seed=3, n_steps=30),
-        fit_xor(seed=3, n_steps=30),
-        fit_xor(seed=4, n_steps=30),
+        fit_xor(seed=3, n_updates=30),
+        fit_xor(seed=3, n_updates=30),
+        fit_xor(seed=4, n_updates=30),
     )
     assert first.losses == second.losses
     assert first.evals == second.evals
@@ -118,15 +118,17 @@ def test_training_that_diverges_says_to_lower_the_learning_rate():
 
 def test_batches_that_run_out_are_reported():
     loss_and_grads, optimizer, _ = linear_regression()
-    with pytest.raises(ValueError, match=r"batches ran out after 3 batches.*endless iterator"):
+    with pytest.raises(
+        ValueError, match=r"batches.*n_updates = 5.*after 3 batches.*endless iterator"
+    ):
         train(loss_and_grads, optimizer, [None] * 3, 5)
 
 
 def test_bad_step_counts():
     loss_and_grads, optimizer, _ = linear_regression()
-    with pytest.raises(ValueError, match=r"n_steps.*>= 0.*-1"):
+    with pytest.raises(ValueError, match=r"n_updates.*>= 0.*-1"):
         train(loss_and_grads, optimizer, itertools.repeat(None), -1)
-    with pytest.raises(ValueError, match=r"n_steps.*\bint\b.*float 2\.0"):
+    with pytest.raises(ValueError, match=r"n_updates.*\bint\b.*float 2\.0"):
         train(loss_and_grads, optimizer, itertools.repeat(None), 2.0)
     with pytest.raises(ValueError, match=r"eval_every.*positive int.*\b0\b"):
         train(loss_and_grads, optimizer, itertools.repeat(None), 5, eval_every=0)
@@ -173,10 +175,12 @@ def test_minibatches_along_the_batch_axis_of_time_major_sequences():
 
 
 def test_minibatches_errors():
-    with pytest.raises(ValueError, match=r"array.*same size along axis 0.*\(5, 2\), \(4,\)"):
+    with pytest.raises(ValueError, match=r"arrays.*same size along axis 0.*\(5, 2\), \(4,\)"):
         next(minibatches((np.zeros((5, 2)), np.zeros(4)), 2, rng=0))
     with pytest.raises(ValueError, match=r"batch_size.*between 1 and.*examples, 5.*\b6\b"):
         next(minibatches(np.zeros(5), 6, rng=0))
+    with pytest.raises(ValueError, match=r"batch_size.*positive.*float 2\.0"):
+        next(minibatches(np.zeros(5), 2.0, rng=0))
     with pytest.raises(ValueError, match=r"\brng\b.*int seed.*Generator.*NoneType"):
         next(minibatches(np.zeros(5), 2, rng=None))
 

@@ -33,6 +33,7 @@ from tutor import (
     io,
     seq2seq,
 )
+from tutor._cells import RecurrentReadout
 from tutor.analysis import (
     jacobian_norm_bound,
     jacobian_products,
@@ -102,6 +103,7 @@ __all__ = [
     "MLP",
     "named_parameters",
     "named_gradients",
+    "RecurrentReadout",
     "SGD",
     "Adam",
     "clip_grad_norm",

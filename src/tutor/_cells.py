@@ -1,9 +1,11 @@
-"""The three recurrent cells by name: build a layer, count its parameters.
+"""The three recurrent cells by name, and a recurrent layer with a readout.
 
-Every model and experiment that takes ``cell="lstm"`` (or ``"gru"``, or the
-simple RNN as ``"rnn"`` or ``"srn"``) builds its layer with :func:`make_layer`
-and counts parameters with :func:`count_parameters`, so that the book's rule
-is written once.
+Every model and experiment that takes ``cell="lstm"`` (or ``"gru"``, or
+``"rnn"`` for the simple RNN) checks the name with :func:`check_cell`, builds
+its layer with :func:`make_layer` and counts parameters with
+:func:`count_parameters`, so that the book's rule is written once.
+:class:`RecurrentReadout` holds a recurrent layer and its dense readout as one
+model, with one ``params`` dict and one ``grads`` dict for the optimiser.
 """
 
 from __future__ import annotations
@@ -16,11 +18,18 @@ from tutor.gru import GRU
 from tutor.lstm import LSTM
 from tutor.rnn import RNN
 
-#: The layer class of each cell name; the simple RNN answers to both names.
-LAYERS = {"rnn": RNN, "srn": RNN, "lstm": LSTM, "gru": GRU}
+#: The cell names in the book's order (the simple RNN, the LSTM, the GRU).
+CELLS = ("rnn", "lstm", "gru")
+
+#: Cell names of earlier versions and the name to use now. Only
+#: :func:`tutor.io.load_model` still reads them (in files saved before).
+RENAMED_CELLS = {"srn": "rnn"}
+
+#: The layer class of each cell name.
+LAYERS = {"rnn": RNN, "lstm": LSTM, "gru": GRU}
 
 #: The number of ``H``-row blocks in each cell's weights: G in the book's rule.
-BLOCKS = {"rnn": 1, "srn": 1, "lstm": 4, "gru": 3}
+BLOCKS = {"rnn": 1, "lstm": 4, "gru": 3}
 
 #: The models' gate bias when none is given, the LSTM's forget bias 1 and the
 #: GRU's update bias 0 (the layers' own default is 0 for both).
@@ -31,14 +40,37 @@ GATE_BIAS_KEYWORD = {"lstm": "forget_bias", "gru": "update_bias"}
 
 
 class RecurrentReadout:
-    """A recurrent layer ``self.layer`` and a readout ``self.readout``, as one model.
+    """A recurrent layer and a dense readout, as one model for the optimiser.
 
-    The base of the models built from these two parts (:class:`tutor.charlm.CharLM`,
-    :class:`tutor.forecast.Forecaster`): their parameters and gradients are keyed
-    ``"rnn.weight_ih"``, ..., ``"readout.bias"``.
+    Its ``params`` and ``grads`` gather the two layers' arrays under one set of
+    keys, ``"rnn.weight_ih"``, ..., ``"readout.bias"`` (the prefix is ``rnn``
+    for every cell), as :func:`tutor.feedforward.named_parameters` writes
+    them. The arrays are the layers' own, not copies: an optimiser built on
+    ``model.params`` changes the layers. It is also the base of the models
+    made of these two parts, :class:`tutor.charlm.CharLM` and
+    :class:`tutor.forecast.Forecaster`.
+
+    Args:
+        layer: the recurrent layer (:class:`tutor.rnn.RNN`,
+            :class:`tutor.lstm.LSTM` or :class:`tutor.gru.GRU`), ``D -> H``.
+        readout: the :class:`tutor.feedforward.Dense` readout, ``H -> O``.
+
+    Example:
+        >>> from tutor.feedforward import Dense
+        >>> model = RecurrentReadout(RNN(3, 4, rng=0), Dense(4, 2, rng=0))
+        >>> list(model.params)  # doctest: +NORMALIZE_WHITESPACE
+        ['rnn.weight_ih', 'rnn.weight_hh', 'rnn.bias_ih', 'rnn.bias_hh',
+         'readout.weight', 'readout.bias']
     """
 
     layer: RNN | LSTM | GRU
+
+    def __init__(self, layer: RNN | LSTM | GRU, readout: object) -> None:
+        self.layer = layer
+        self.readout = readout
+
+    def __repr__(self) -> str:
+        return f"RecurrentReadout({self.layer!r}, {self.readout!r})"
 
     @property
     def hidden_size(self) -> int:
@@ -56,12 +88,20 @@ class RecurrentReadout:
         return named_gradients({"rnn": self.layer, "readout": self.readout})
 
 
-def _check_cell(cell: object) -> str:
-    if cell not in LAYERS:
-        raise ValueError(
-            f"cell must be one of {', '.join(map(repr, LAYERS))}; got {cell!r}."
-        )
-    return cell
+def check_cell(cell: object, allowed: tuple[str, ...] = CELLS) -> str:
+    """Return ``cell`` if it is one of the names ``allowed``, else raise.
+
+    The ``ValueError`` lists the allowed names, and for an old name (such as
+    ``"srn"``) says which name to use now.
+    """
+    if isinstance(cell, str) and cell in allowed:
+        return cell
+    new = RENAMED_CELLS.get(cell) if isinstance(cell, str) else None
+    hint = f" The cell {cell!r} is now called {new!r}." if new else ""
+    raise ValueError(
+        f"cell must be one of {', '.join(map(repr, allowed))}; "
+        f"got {cell!r}.{hint}"
+    )
 
 
 def make_layer(
@@ -76,7 +116,7 @@ def make_layer(
     """Build the recurrent layer ``D -> H`` that ``cell`` names.
 
     Args:
-        cell: ``"rnn"`` or ``"srn"`` (:class:`tutor.rnn.RNN`), ``"lstm"``
+        cell: ``"rnn"`` (:class:`tutor.rnn.RNN`), ``"lstm"``
             (:class:`tutor.lstm.LSTM`) or ``"gru"`` (:class:`tutor.gru.GRU`).
         input_size: D.
         hidden_size: H.
@@ -90,7 +130,7 @@ def make_layer(
     Returns:
         The layer, with PyTorch's initialisation.
     """
-    cell = _check_cell(cell)
+    cell = check_cell(cell)
     options = {"rng": rng, "dtype": dtype}
     if gate_bias is not None:
         if cell not in GATE_BIAS_KEYWORD:
@@ -115,7 +155,7 @@ def count_parameters(
     ``G H (D + H + 1)`` parameters, plus ``H`` for the GRU; the readout has
     ``O (H + 1)`` (none when ``output_size`` is 0).
     """
-    cell = _check_cell(cell)
+    cell = check_cell(cell)
     D = check_int("input_size", input_size)
     H = check_int("hidden_size", hidden_size)
     n_out = check_int("output_size", output_size, minimum=0)
@@ -125,7 +165,7 @@ def count_parameters(
 
 def cell_name(layer: object) -> str:
     """The cell name of a recurrent layer: ``"rnn"``, ``"lstm"`` or ``"gru"``."""
-    for name in ("rnn", "lstm", "gru"):
+    for name in CELLS:
         if isinstance(layer, LAYERS[name]):
             return name
     raise ValueError(

@@ -1,4 +1,4 @@
-"""Checks and helpers shared by the recurrent layers (RNN, and later LSTM and GRU).
+"""Checks and helpers shared by the three recurrent layers and their step functions.
 
 The three layers take the same arguments in the same layout (time-major
 ``(T, B, D)`` inputs, ``(B, H)`` states, PyTorch's parameter names), so the
@@ -8,7 +8,8 @@ once, and each layer calls them at the top of ``forward`` and ``backward``.
 ``G`` below is the number of gate blocks stacked in a weight matrix: 1 for the
 Elman RNN, 4 for the LSTM (i, f, g, o), 3 for the GRU (r, z, n).
 
-The layers also take one-hot inputs given by their ids (``forward(ids, one_hot=True)``):
+The layers also take one-hot inputs given by their ids (``forward(x, ids=True)`` with
+``x`` the ``(T, B)`` integer ids):
 the one-hot vector of id k picks out column k of ``weight_ih``, so the input product
 becomes a lookup and nothing of size ``(T, B, D)`` has to be built or multiplied
 (:func:`check_id_input`, :func:`one_hot_rows`).
@@ -25,6 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from tutor._checks import (
+    as_rng,
     check_finite,
     check_float_array,
     check_int,
@@ -49,8 +51,17 @@ __all__ = [
     "check_dout",
     "require_cache",
     "check_step_weights",
+    "check_step",
+    "check_step_cache",
     "check_id_input",
     "one_hot_rows",
+    "check_number",
+    "init_layer",
+    "layer_repr",
+    "start_forward",
+    "project_inputs",
+    "start_backward",
+    "weight_gradients",
 ]
 
 TIME_MAJOR_HINT = (
@@ -240,24 +251,31 @@ def check_sequence_input(
     return x
 
 
-def check_layer_input(layer, x: object, one_hot: bool) -> np.ndarray:
+def check_layer_input(layer, x: object, ids: bool) -> np.ndarray:
     """Check the input ``x`` of ``layer.forward`` in the layer's layout; return it time-major.
 
     Args:
         layer: the RNN, LSTM or GRU; its ``input_size``, ``dtype`` and
             ``batch_first`` say what ``x`` must be.
-        x: ``(T, B, D)`` floats, or ``(T, B)`` integer ids with ``one_hot=True``;
+        x: ``(T, B, D)`` floats, or ``(T, B)`` integer ids with ``ids=True``;
             ``(B, T, D)`` or ``(B, T)`` if the layer is ``batch_first``.
-        one_hot: ``x`` holds ids, checked by :func:`check_id_input`.
+        ids: ``x`` holds ids, checked by :func:`check_id_input`.
 
     Returns:
         ``x`` time-major: the array itself for ``batch_first=False``, else a transposed,
         contiguous copy (made once, here, so the layer's matrix products need none).
     """
     D, batch_first = layer.input_size, layer.batch_first
-    if one_hot:
+    if ids:
         x = check_id_input(x, D, batch_first=batch_first)
     else:
+        given = np.asarray(x)
+        if given.ndim == 2 and np.issubdtype(given.dtype, np.integer):
+            raise ValueError(
+                f"x must be a (T, B, D) float array; got integers of shape "
+                f"{given.shape}. If x holds the ids of one-hot vectors, pass "
+                f"ids=True: layer.forward(x, ids=True)."
+            )
         x = check_sequence_input(x, D, layer.dtype, batch_first=batch_first)
     if batch_first:
         x = np.ascontiguousarray(x.swapaxes(0, 1))
@@ -374,10 +392,132 @@ def check_step_weights(
     return weight_ih, weight_hh, hidden_size, input_size
 
 
+#: For each cell: G, the number of blocks of rows in its weights, and their
+#: names in PyTorch's order (for the messages).
+STEP_BLOCKS = {
+    "rnn": (1, ""),
+    "lstm": (4, "(i, f, g, o)"),
+    "gru": (3, "(r, z, n)"),
+}
+
+
+def _check_step_array(
+    name: str,
+    array: object,
+    shape: tuple,
+    layout: str,
+    dtype: np.dtype,
+    hint: str = "",
+) -> np.ndarray:
+    """One array given to a step function, as an array of the weights' dtype."""
+    array = check_float_array(name, array)
+    if array.dtype != dtype:
+        raise ValueError(
+            f"{name} must have the weights' dtype {dtype.name}; got "
+            f"{array.dtype.name}. Convert it with {name}.astype(np.{dtype.name}) "
+            f"(a step never changes a dtype behind your back)."
+        )
+    check_shape(name, array, shape, layout, hint)
+    return array
+
+
+def _state_parts(
+    cell: str, state: object, name: str
+) -> list[tuple[str, object]]:
+    """The named parts of a cell's state: ``h`` alone, or the LSTM's pair ``(h, c)``."""
+    if cell != "lstm":
+        return [(name, state)]
+    if not isinstance(state, (tuple, list)) or len(state) != 2:
+        given = (
+            f"an array of shape {state.shape}"
+            if isinstance(state, np.ndarray)
+            else f"a {type(state).__name__}"
+        )
+        raise ValueError(
+            f"{name} must be the LSTM's pair (h, c) of (B, H) arrays; got {given}."
+        )
+    return [(f"{name}[0]", state[0]), (f"{name}[1]", state[1])]
+
+
+def check_step(
+    cell: str, x, state, weight_ih, weight_hh, bias_ih, bias_hh
+) -> tuple:
+    """Check the arguments of one forward step of ``cell``; return them as arrays.
+
+    The sizes are read from the weights (``(G*H, D)`` and ``(G*H, H)``); ``x``
+    must be ``(B, D)``, every part of ``state`` ``(B, H)``, the biases
+    ``(G*H,)``, all floating, in the weights' dtype. Nested lists of floats
+    are accepted. ``state`` is ``h_prev`` or, for the LSTM, ``(h_prev, c_prev)``.
+
+    Returns:
+        ``(x, state, weight_ih, weight_hh, bias_ih, bias_hh)``.
+    """
+    gates, order = STEP_BLOCKS[cell]
+    weight_ih, weight_hh, H, D = check_step_weights(
+        weight_ih, weight_hh, gates, order
+    )
+    dtype = weight_ih.dtype
+    if weight_hh.dtype != dtype:
+        raise ValueError(
+            f"weight_hh must have the dtype of weight_ih, {dtype.name}; got "
+            f"{weight_hh.dtype.name}."
+        )
+    hint = "A single example needs a batch axis of size one: pass x[None, :]."
+    x = _check_step_array("x", x, (None, D), "(B, D)", dtype, hint)
+    name = "state" if cell == "lstm" else "h_prev"
+    parts = [
+        _check_step_array(part, value, (x.shape[0], H), "(B, H)", dtype)
+        for part, value in _state_parts(cell, state, name)
+    ]
+    state = tuple(parts) if cell == "lstm" else parts[0]
+    g = "H" if gates == 1 else f"{gates}*H"
+    biases = [
+        _check_step_array(b, value, (gates * H,), f"({g},)", dtype)
+        for b, value in (("bias_ih", bias_ih), ("bias_hh", bias_hh))
+    ]
+    return x, state, weight_ih, weight_hh, *biases
+
+
+def check_step_cache(
+    cell: str, dstate, cache, keys: tuple[str, ...], weight_ih, weight_hh
+) -> tuple:
+    """Check the arguments of one backward step against its forward's cache.
+
+    ``cache`` must be the dict the forward step returned, with ``keys``;
+    ``cache["x"]`` is ``(B, D)`` and the others ``(B, H)``; every part of
+    ``dstate`` (``dh``, or the LSTM's ``(dh, dc)``) is ``(B, H)``.
+
+    Returns:
+        ``(dstate, weight_ih, weight_hh)``, as arrays.
+    """
+    if not isinstance(cache, dict):
+        raise ValueError(
+            f"cache must be the dict returned by {cell}_step_forward; got "
+            f"{type(cache).__name__}."
+        )
+    check_same_keys("cache", cache, dict.fromkeys(keys))
+    gates, order = STEP_BLOCKS[cell]
+    weight_ih, weight_hh, H, D = check_step_weights(
+        weight_ih, weight_hh, gates, order
+    )
+    dtype = weight_ih.dtype
+    B = np.shape(cache["x"])[0]
+    for key in keys:
+        shape, layout = ((B, D), "(B, D)") if key == "x" else ((B, H), "(B, H)")
+        check_shape(f"cache[{key!r}]", cache[key], shape, layout)
+    name = "dstate" if cell == "lstm" else "dh"
+    parts = [
+        _check_step_array(part, value, (B, H), "(B, H)", dtype)
+        for part, value in _state_parts(cell, dstate, name)
+    ]
+    dstate = tuple(parts) if cell == "lstm" else parts[0]
+    return dstate, weight_ih, weight_hh
+
+
 def check_id_input(
     x: object, input_size: int, name: str = "x", *, batch_first: bool = False
 ) -> np.ndarray:
-    """Return ``x`` as ``(T, B)`` integer ids after checking them, for ``one_hot=True``.
+    """Return ``x`` as ``(T, B)`` integer ids after checking them, for ``ids=True``.
 
     Id k stands for the one-hot vector of size D = ``input_size`` with a 1 at index k,
     so ``x[t, b] = k`` is the same input as a ``(T, B, D)`` array whose row ``(t, b)`` is
@@ -399,8 +539,8 @@ def check_id_input(
     ids = np.asarray(x)
     if not np.issubdtype(ids.dtype, np.integer):
         raise ValueError(
-            f"with one_hot=True, {name} must hold integer ids; got dtype {ids.dtype}. "
-            f"Pass one_hot=False (the default) for a (T, B, D) float input."
+            f"with ids=True, {name} must hold integer ids; got dtype {ids.dtype}. "
+            f"Pass ids=False (the default) for a (T, B, D) float input."
         )
     if ids.ndim != 2:
         if batch_first:
@@ -408,7 +548,7 @@ def check_id_input(
         else:
             labels, single = "(T, B)", f"(T, 1) with {name}[:, None]"
         raise ValueError(
-            f"with one_hot=True, {name} must have shape {labels}, one id per step and "
+            f"with ids=True, {name} must have shape {labels}, one id per step and "
             f"sequence; got shape {ids.shape}. A single sequence of T ids becomes "
             f"{single}."
         )
@@ -418,7 +558,7 @@ def check_id_input(
         )
     if ids.min() < 0 or ids.max() >= input_size:
         raise ValueError(
-            f"with one_hot=True, {name} must hold ids in 0..{input_size - 1} (input_size is "
+            f"with ids=True, {name} must hold ids in 0..{input_size - 1} (input_size is "
             f"{input_size}); got values from {ids.min()} to {ids.max()}."
         )
     return ids
@@ -447,3 +587,220 @@ def one_hot_rows(
     rows = np.zeros((flat.size, input_size), dtype=dtype)
     rows[np.arange(flat.size), flat] = 1.0
     return rows
+
+
+# --- The parts the three sequence layers share -----------------------------
+#
+# RNN, LSTM and GRU differ only in their recurrence; around it they are built,
+# checked and differentiated alike. __init__ calls init_layer; forward calls
+# start_forward and project_inputs before its loop; backward calls
+# start_backward before its loop and weight_gradients after it.
+
+
+def check_number(name: str, value: object) -> float:
+    """Return ``value`` as a ``float``; raise ``ValueError`` unless it is a finite number.
+
+    ``True`` and ``False`` are not numbers here: ``forget_bias=True`` is a mistake.
+    """
+    if (
+        isinstance(value, (bool, np.bool_))
+        or not isinstance(value, (int, float, np.integer, np.floating))
+        or not np.isfinite(value)
+    ):
+        raise ValueError(f"{name} must be a finite number; got {value!r}.")
+    return float(value)
+
+
+def init_layer(
+    layer,
+    input_size: int,
+    hidden_size: int,
+    gates: int,
+    rng: int | np.random.Generator,
+    dtype: object,
+    batch_first: bool,
+) -> None:
+    """Check the arguments every recurrent layer takes and set its attributes.
+
+    Args:
+        layer: the RNN, LSTM or GRU being built.
+        input_size, hidden_size: D and H, positive integers.
+        gates: G, the number of blocks of rows in the weights (1, 4 or 3).
+        rng: an ``int`` seed or a ``numpy.random.Generator``.
+        dtype: ``np.float64`` or ``np.float32`` (:func:`check_dtype`).
+        batch_first: ``True`` or ``False``.
+
+    Sets ``input_size``, ``hidden_size``, ``dtype``, ``batch_first``;
+    ``params``, the four arrays of :func:`init_params`, ``(G*H, D)``,
+    ``(G*H, H)``, ``(G*H,)`` and ``(G*H,)``; ``grads``, zeros of the same
+    shapes; and ``_cache = None``, since no forward pass has run.
+    """
+    check_sizes(input_size, hidden_size)
+    layer.batch_first = check_bool("batch_first", batch_first)
+    layer.input_size, layer.hidden_size = int(input_size), int(hidden_size)
+    layer.dtype = check_dtype(dtype)
+    layer.params = init_params(
+        as_rng(rng), layer.input_size, layer.hidden_size, gates, layer.dtype
+    )
+    layer.grads = {name: np.zeros_like(p) for name, p in layer.params.items()}
+    layer._cache = None
+
+
+def layer_repr(layer, **settings: object) -> str:
+    """``Name(input_size=D, hidden_size=H, <settings>, dtype=np.float64)``.
+
+    ``settings`` are the layer's own arguments, in order; ``batch_first=True``
+    is added at the end when it is set.
+    """
+    args = [
+        f"input_size={layer.input_size}",
+        f"hidden_size={layer.hidden_size}",
+    ]
+    args += [f"{name}={value!r}" for name, value in settings.items()]
+    args.append(f"dtype=np.{layer.dtype.name}")
+    if layer.batch_first:
+        args.append("batch_first=True")
+    return f"{type(layer).__name__}({', '.join(args)})"
+
+
+def start_forward(
+    layer, x: object, ids: bool, gates: int
+) -> tuple[np.ndarray, int, int]:
+    """Check ``layer.params`` and the input of ``layer.forward``.
+
+    Args:
+        layer: the RNN, LSTM or GRU.
+        x: as given to ``forward``: ``(T, B, D)`` floats or ``(T, B)`` ids,
+            ``(B, T, ...)`` for a ``batch_first`` layer.
+        ids: ``x`` holds ids.
+        gates: G, the number of blocks of rows in the weights.
+
+    Returns:
+        ``(x, T, B)``, with ``x`` time-major (:func:`check_layer_input`).
+    """
+    check_params(
+        layer.params, layer.input_size, layer.hidden_size, gates, layer.dtype
+    )
+    x = check_layer_input(layer, x, ids)
+    return x, x.shape[0], x.shape[1]
+
+
+def project_inputs(
+    x: np.ndarray,
+    weight: np.ndarray,
+    bias: np.ndarray,
+    out: np.ndarray,
+    ids: bool,
+) -> None:
+    """Write the input part of every step's pre-activations into ``out``.
+
+    ``out[t] = x[t] @ weight.T + bias`` for all T steps, in one matrix product
+    (or, for ids, one lookup) rather than one per step.
+
+    Args:
+        x: ``(T, B, D)`` inputs, or ``(T, B)`` ids with ``ids=True``.
+        weight: ``(K, D)``, the rows of ``weight_ih`` wanted (K = G*H or H).
+        bias: ``(K,)``.
+        out: ``(T, B, K)``, written in place.
+        ids: ``x`` holds ids.
+    """
+    T, B = x.shape[:2]
+    if ids:  # a one-hot x_t picks out column x_t of weight: a lookup
+        table = weight.T + bias  # (D, K): row k is the input part for id k
+        # The ids were checked, so mode="clip" changes none; it spares take a
+        # buffered copy.
+        np.take(table, x, axis=0, out=out, mode="clip")
+    else:
+        np.matmul(x.reshape(T * B, -1), weight.T, out=out.reshape(T * B, -1))
+        out += bias
+
+
+def start_backward(layer, dout: object) -> tuple[tuple, np.ndarray]:
+    """Check that ``layer.forward`` has run, and the gradient of its output.
+
+    Args:
+        layer: the RNN, LSTM or GRU.
+        dout: as given to ``backward``: ``(T, B, H)`` (``(B, T, H)`` for a
+            ``batch_first`` layer) or ``None`` for zeros (:func:`check_dout`).
+
+    Returns:
+        ``(cache, dout)``: what the last forward kept, whose first entry is
+        its time-major input, and ``dout`` time-major, ``(T, B, H)``.
+
+    Raises:
+        RuntimeError: no forward pass has run (:func:`require_cache`).
+    """
+    require_cache(layer._cache, type(layer).__name__)
+    T, B = layer._cache[0].shape[:2]
+    dout = check_dout(
+        dout,
+        T,
+        B,
+        layer.hidden_size,
+        layer.dtype,
+        batch_first=layer.batch_first,
+    )
+    return layer._cache, dout
+
+
+def weight_gradients(
+    layer,
+    x: np.ndarray,
+    h_prev: np.ndarray,
+    da: list[np.ndarray],
+    da_hh: list[np.ndarray] | None = None,
+) -> np.ndarray | None:
+    """Fill ``layer.grads`` from the pre-activations' gradients; return ``dx``.
+
+    The weights are shared by all steps, so their gradients are sums over t;
+    with the steps stacked as rows, each sum is one large matrix product
+    instead of T small ones.
+
+    Args:
+        layer: the RNN, LSTM or GRU.
+        x: its time-major input, ``(T, B, D)``, or ``(T, B)`` ids.
+        h_prev: ``(T, B, H)``, the states h_0..h_{T-1} the steps started from.
+        da: the gradient of the loss with respect to the input parts
+            ``x_t @ weight_ih.T + bias_ih`` of the pre-activations, as blocks
+            of columns ``(T, B, M)`` whose widths M add up to G*H: one
+            ``(T, B, G*H)`` array, or the GRU's three ``(T, B, H)`` blocks.
+        da_hh: the same for the recurrent parts ``h_{t-1} @ weight_hh.T +
+            bias_hh``; ``None`` when they equal ``da`` (the RNN and the LSTM
+            add the two parts; the GRU's reset gate multiplies one of n's).
+
+    Returns:
+        ``dx``, ``(T, B, D)``, or ``(B, T, D)`` like ``x`` for a ``batch_first``
+        layer; ``None`` for ids, which have no gradient. ``layer.grads`` is
+        overwritten in place.
+    """
+    (T, B), D, H = x.shape[:2], layer.input_size, layer.hidden_size
+    grads, weight_ih = layer.grads, layer.params["weight_ih"]
+    from_ids = x.ndim == 2
+    if from_ids:
+        x_rows = one_hot_rows(x, D, layer.dtype)
+    else:
+        x_rows = x.reshape(T * B, D)
+    h_rows = h_prev.reshape(T * B, H)
+    dx = None
+    start = 0
+    for block, block_hh in zip(da, da if da_hh is None else da_hh):
+        rows = slice(start, start + block.shape[-1])  # this block's rows
+        start = rows.stop
+        same = block_hh is block
+        block = block.reshape(T * B, -1)
+        np.matmul(block.T, x_rows, out=grads["weight_ih"][rows])
+        block.sum(axis=0, out=grads["bias_ih"][rows])
+        if same:  # the same gradient: the same sums
+            block_hh = block
+            grads["bias_hh"][rows] = grads["bias_ih"][rows]
+        else:
+            block_hh = block_hh.reshape(T * B, -1)
+            block_hh.sum(axis=0, out=grads["bias_hh"][rows])
+        np.matmul(block_hh.T, h_rows, out=grads["weight_hh"][rows])
+        if not from_ids:  # dx is the sum of the blocks' shares
+            share = block @ weight_ih[rows]
+            dx = share if dx is None else dx + share
+    if from_ids:
+        return None
+    dx = dx.reshape(T, B, D)
+    return dx.swapaxes(0, 1) if layer.batch_first else dx

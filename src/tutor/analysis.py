@@ -50,6 +50,7 @@ import numpy as np
 
 from tutor._checks import (
     as_rng,
+    check_finite,
     check_float_array,
     check_ndim,
     check_same_keys,
@@ -160,7 +161,8 @@ def rescale_to_singular_value(
     current = largest_singular_value(matrix)
     if current == 0:
         raise ValueError(
-            "matrix is all zeros: no multiple of it has a nonzero singular value."
+            "matrix must have a nonzero entry (no multiple of a zero matrix has "
+            f"a nonzero singular value); got all zeros, shape {matrix.shape}."
         )
     return (matrix * (singular_value / current)).astype(
         matrix.dtype, copy=False
@@ -427,8 +429,9 @@ def rnn_jacobian_products(
     """
     if not isinstance(layer, RNN):
         raise ValueError(
-            "rnn_jacobian_products needs a tutor.rnn.RNN (its closed form "
-            f"holds for the simple RNN only); got {type(layer).__name__}. "
+            "layer must be a tutor.rnn.RNN (the closed form of "
+            "rnn_jacobian_products holds for the simple RNN only); got "
+            f"{type(layer).__name__}. "
             "Use jacobian_products for any layer."
         )
     x = _check_layer_and_input(layer, x)
@@ -542,8 +545,7 @@ def _check_matrix(name: str, matrix: object, square: bool) -> np.ndarray:
         raise ValueError(
             f"{name} must be square, (n, n); got shape {matrix.shape}."
         )
-    if not np.isfinite(matrix).all():
-        raise ValueError(f"{name} holds NaN or infinite values.")
+    check_finite(name, matrix)
     return matrix
 
 

@@ -21,8 +21,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from tutor._cells import RecurrentReadout
 from tutor._checks import check_int, check_ndim, check_time_major_layer
-from tutor.feedforward import named_gradients
 from tutor.optim import clip_grad_norm
 
 __all__ = ["full_bptt", "bptt_windows", "truncated_bptt"]
@@ -61,7 +61,7 @@ def full_bptt(
     out, _ = layer.forward(x, state)
     loss, dy = loss_fn(readout.forward(out), targets)
     layer.backward(readout.backward(dy))
-    grads = named_gradients({"rnn": layer, "readout": readout})
+    grads = RecurrentReadout(layer, readout).grads
     return loss, {name: g.copy() for name, g in grads.items()}
 
 
@@ -141,7 +141,7 @@ def truncated_bptt(
             :func:`tutor.functional.softmax_cross_entropy` or
             :func:`tutor.functional.mse`.
         optimizer: an optimiser from :mod:`tutor.optim` built on
-            ``named_parameters({"rnn": layer, "readout": readout})``; it gets
+            ``RecurrentReadout(layer, readout).params``; it gets
             the gradients under the same names.
         k1: steps between updates (and steps with a loss per update), >= 1.
         k2: steps backpropagated through, >= k1; ``None`` means k1 (chunked
@@ -167,7 +167,7 @@ def truncated_bptt(
             "x, one target per step of each stream; "
             f"got shape {np.shape(targets)}."
         )
-    model = {"rnn": layer, "readout": readout}
+    model = RecurrentReadout(layer, readout)
     history = []
     saved_at, saved = (
         0,
@@ -188,7 +188,7 @@ def truncated_bptt(
         dout[first - start :] = readout.backward(dy)
         # no dstate: the gradient stops at the window's start
         layer.backward(dout)
-        grads = named_gradients(model)
+        grads = model.grads
         if clip_norm is not None:
             clip_grad_norm(grads, clip_norm)
         optimizer.step(grads)

@@ -19,7 +19,7 @@ model (:func:`bits_per_char`). The unigram model, which ignores the past, scores
 Training (:func:`train_charlm`) reads the text as B parallel streams in chunks of T
 characters (:func:`tutor.data.text.text_batches`) and carries the hidden state from one
 chunk to the next without a gradient: truncated backpropagation through time with
-``k1 = k2 = T``. It can run for a number of steps or for a wall-clock budget.
+``k1 = k2 = T``. It can run for a number of updates or for a wall-clock budget.
 
 For comparison, :func:`train_minchar` trains the way Karpathy's "min-char-rnn" does: a
 simple RNN on one stream (batch 1), chunks of 25 characters, a Python loop over the time
@@ -38,7 +38,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from tutor._cells import DEFAULT_GATE_BIAS, RecurrentReadout, make_layer
+from tutor._cells import (
+    CELLS,
+    DEFAULT_GATE_BIAS,
+    RecurrentReadout,
+    check_cell,
+    make_layer,
+)
 from tutor._checks import as_rng, check_int
 from tutor.data.text import Vocabulary, text_batches
 from tutor.feedforward import Dense
@@ -60,9 +66,6 @@ __all__ = [
     "train_minchar_seeds",
 ]
 
-#: The recurrent layers a :class:`CharLM` can use, by name.
-CELLS = ("lstm", "gru", "rnn")
-
 LN2 = math.log(2.0)
 
 
@@ -72,14 +75,15 @@ class CharLM(RecurrentReadout):
     Args:
         vocab_size: K, the number of distinct characters (input size and output size).
         hidden_size: H, the size of the recurrent layer.
-        cell: ``"lstm"``, ``"gru"`` or ``"rnn"`` (the simple tanh RNN).
+        cell: ``"rnn"`` (the simple tanh RNN), ``"lstm"`` or ``"gru"``.
         rng: an ``int`` seed or a ``numpy.random.Generator`` for the initial weights.
         dtype: ``np.float64`` (default; for gradient checks) or ``np.float32`` (about
             twice as fast, and enough for training).
-        forget_bias: for ``"lstm"``, added to the forget gate's bias (default 1.0, so that
-            the cells keep their content at the start of training); for ``"gru"``, added
-            to the update gate's bias, the gate that keeps the old state (default 0.0);
-            for ``"rnn"`` it must be left at ``None``.
+        gate_bias: the "remember" bias at initialisation: for ``"lstm"``, added to
+            the forget gate's bias (default 1.0, so that the cells keep their content
+            at the start of training); for ``"gru"``, added to the update gate's bias,
+            the gate that keeps the old state (default 0.0); for ``"rnn"`` it must be
+            left at ``None``.
         vocab: the :class:`tutor.data.text.Vocabulary` the ids come from, with K
             characters. Optional, but :meth:`sample` (which returns text) and
             :func:`tutor.io.save_model` keep it with the model.
@@ -109,11 +113,10 @@ class CharLM(RecurrentReadout):
         *,
         rng: int | np.random.Generator,
         dtype: type | np.dtype = np.float64,
-        forget_bias: float | None = None,
+        gate_bias: float | None = None,
         vocab: Vocabulary | None = None,
     ) -> None:
-        if cell not in CELLS:
-            raise ValueError(f"cell must be one of {CELLS}; got {cell!r}.")
+        check_cell(cell)
         if vocab is not None:
             if not isinstance(vocab, Vocabulary):
                 raise ValueError(
@@ -124,28 +127,25 @@ class CharLM(RecurrentReadout):
                     f"vocab has {len(vocab)} characters but vocab_size is {vocab_size}; "
                     f"pass vocab_size=len(vocab)."
                 )
-        if cell == "rnn" and forget_bias is not None:
-            raise ValueError(
-                f"forget_bias={forget_bias!r} means nothing for cell='rnn': the simple RNN "
-                f"has no gates. Leave it at None."
-            )
-        if forget_bias is None:
-            forget_bias = DEFAULT_GATE_BIAS.get(cell)
+        if gate_bias is None:
+            gate_bias = DEFAULT_GATE_BIAS.get(cell)
         rng = as_rng(rng)
+        # make_layer refuses a gate_bias for the simple RNN, which has no gates.
         layer = make_layer(
             cell,
             vocab_size,
             hidden_size,
             rng=rng,
-            gate_bias=forget_bias,
+            gate_bias=gate_bias,
             dtype=dtype,
         )
+        super().__init__(
+            layer, Dense(hidden_size, vocab_size, rng=rng, dtype=layer.dtype)
+        )
         self.cell = cell
-        self.forget_bias = None if forget_bias is None else float(forget_bias)
+        self.gate_bias = None if gate_bias is None else float(gate_bias)
         self.vocab = vocab
-        self.layer = layer
         self.dtype = layer.dtype
-        self.readout = Dense(hidden_size, vocab_size, rng=rng, dtype=self.dtype)
         self._one_hot_table = np.eye(vocab_size, dtype=self.dtype)
 
     @property
@@ -155,9 +155,7 @@ class CharLM(RecurrentReadout):
 
     def __repr__(self) -> str:
         bias = (
-            ""
-            if self.forget_bias is None
-            else f", forget_bias={self.forget_bias!r}"
+            "" if self.gate_bias is None else f", gate_bias={self.gate_bias!r}"
         )
         return (
             f"CharLM(vocab_size={self.vocab_size}, hidden_size={self.hidden_size}, "
@@ -184,10 +182,10 @@ class CharLM(RecurrentReadout):
             step, ``(T, B, K)``, and the layer's state after the last step.
         """
         x_ids = self._check_ids("x_ids", x_ids, ndim=2)
-        # The ids go to the layer as they are: one_hot=True gives the result of the one-hot
+        # The ids go to the layer as they are: ids=True gives the result of the one-hot
         # vectors self.one_hot(x_ids) with a lookup of W_ih's columns instead of a product
         # by mostly zeros, and no input gradient in backward (ids have none).
-        out, state = self.layer.forward(x_ids, state, one_hot=True)
+        out, state = self.layer.forward(x_ids, state, ids=True)
         # The readout sees the T*B hidden states as the rows of one matrix: NumPy's
         # product of a 2-D array is faster than its stacked product over (T, B, H)
         # (benchmarks/README.md has the numbers).
@@ -433,7 +431,7 @@ class CharLMHistory:
 
     @property
     def bits(self) -> np.ndarray:
-        """The training losses in bits per character, ``(n_steps,)``."""
+        """The training losses in bits per character, ``(n_updates,)``."""
         return np.asarray(self.losses) / LN2
 
     @property
@@ -446,29 +444,32 @@ class CharLMHistory:
         )
 
 
-def _check_budget(n_steps: int | None, seconds: float | None) -> None:
+def _check_budget(n_updates: int | None, seconds: float | None) -> None:
     """Raise ``ValueError`` unless at least one budget is given and each is positive."""
-    if n_steps is None and seconds is None:
+    if n_updates is None and seconds is None:
         raise ValueError(
-            "give n_steps (a number of updates) or seconds (a time budget), or both."
+            "give n_updates (a number of updates) or seconds (a time budget), or both."
         )
-    if n_steps is not None:
-        check_int("n_steps", n_steps)
+    if n_updates is not None:
+        check_int("n_updates", n_updates)
     if seconds is not None and not (np.isfinite(seconds) and seconds > 0):
         raise ValueError(f"seconds must be a number > 0; got {seconds!r}.")
 
 
 class _Budget:
-    """A progress bar and stopping rule for a run of at most ``n_steps`` and ``seconds``."""
+    """A progress bar and stopping rule for a run of at most ``n_updates`` and ``seconds``."""
 
     def __init__(
-        self, n_steps: int | None, seconds: float | None, progress: bool | None
+        self,
+        n_updates: int | None,
+        seconds: float | None,
+        progress: bool | None,
     ):
-        _check_budget(n_steps, seconds)
-        self.n_steps, self.seconds = n_steps, seconds
-        by_time = seconds is not None and (n_steps is None)
+        _check_budget(n_updates, seconds)
+        self.n_updates, self.seconds = n_updates, seconds
+        by_time = seconds is not None and (n_updates is None)
         self.by_time = by_time
-        total = seconds if by_time else n_steps
+        total = seconds if by_time else n_updates
         unit = "s" if by_time else "step"
         self.bar = progress_bar(
             None,
@@ -481,7 +482,7 @@ class _Budget:
         self.shown = 0.0
 
     def done(self, steps: int, elapsed: float) -> bool:
-        return (self.n_steps is not None and steps >= self.n_steps) or (
+        return (self.n_updates is not None and steps >= self.n_updates) or (
             self.seconds is not None and elapsed >= self.seconds
         )
 
@@ -506,14 +507,14 @@ def train_charlm(
     seq_len: int = 50,
     lr: float = 1e-2,
     clip_norm: float | None = 5.0,
-    n_steps: int | None = None,
+    n_updates: int | None = None,
     seconds: float | None = None,
     valid_ids: object = None,
     eval_every: int | None = None,
     optimizer: object = None,
     progress: bool | None = None,
 ) -> CharLMHistory:
-    """Train a :class:`CharLM` with truncated BPTT, for some steps or seconds.
+    """Train a :class:`CharLM` with truncated BPTT, for some updates or seconds.
 
     The ids are laid out as ``batch_size`` parallel streams
     (:func:`tutor.data.text.text_batches`) and read in chunks of ``seq_len``
@@ -521,9 +522,9 @@ def train_charlm(
     previous chunk, backward through this chunk only
     (:meth:`CharLM.loss_and_grads`), gradient norm clipping, an Adam step. At
     the end of the text the streams start again from the beginning and from the
-    zero state (a new epoch). Training stops after ``n_steps`` updates or when
+    zero state (a new epoch). Training stops after ``n_updates`` updates or when
     ``seconds`` of training time have passed, whichever comes first. Nothing
-    here is random: with the same model and arguments, ``n_steps`` gives the
+    here is random: with the same model and arguments, ``n_updates`` gives the
     same result every time (a time budget gives as many steps as the machine
     manages).
 
@@ -539,7 +540,7 @@ def train_charlm(
             minute with 0.01, 3.0 with 0.002. Lower it for long runs.
         clip_norm: the largest global gradient norm
             (:func:`tutor.optim.clip_grad_norm`); ``None`` does not clip.
-        n_steps: the largest number of updates.
+        n_updates: the largest number of updates.
         seconds: the largest training time, in seconds of wall-clock time.
         valid_ids: ``(M,)`` integer ids of held-out text, scored with
             :func:`bits_per_char` at the end (and every ``eval_every`` steps);
@@ -560,7 +561,7 @@ def train_charlm(
             the loss becomes NaN or infinite (training diverged).
     """
     batches = text_batches(ids, batch_size, seq_len)
-    budget = _Budget(n_steps, seconds, progress)
+    budget = _Budget(n_updates, seconds, progress)
     if eval_every is not None:
         check_int("eval_every", eval_every)
     optimizer = Adam(model.params, lr=lr) if optimizer is None else optimizer
@@ -736,7 +737,7 @@ def train_minchar(
     hidden_size: int = 100,
     seq_len: int = 25,
     lr: float = 0.1,
-    n_steps: int | None = None,
+    n_updates: int | None = None,
     seconds: float | None = None,
     rng: int | np.random.Generator = 0,
     valid_ids: object = None,
@@ -758,7 +759,7 @@ def train_minchar(
         hidden_size: H (min-char-rnn: 100).
         seq_len: the number of steps per chunk (min-char-rnn: 25).
         lr: Adagrad's learning rate (min-char-rnn: 0.1).
-        n_steps: the largest number of updates.
+        n_updates: the largest number of updates.
         seconds: the largest training time, in seconds.
         rng: seeds the initial weights (:func:`minchar_init`).
         valid_ids: held-out ids, scored with :func:`bits_per_char` at the end.
@@ -782,7 +783,7 @@ def train_minchar(
             f"shape {ids.shape} and dtype {ids.dtype}."
         )
     stream = ids.tolist()  # plain ints: the loop indexes one at a time
-    budget = _Budget(n_steps, seconds, progress)
+    budget = _Budget(n_updates, seconds, progress)
     params = minchar_init(vocab_size, hidden_size, rng)
     memory = {name: np.zeros_like(value) for name, value in params.items()}
     history = CharLMHistory(optimizer=memory)
@@ -890,7 +891,7 @@ def train_minchar_seeds(
     vocab_size: int,
     seeds: list[int] | tuple[int, ...],
     *,
-    n_steps: int,
+    n_updates: int,
     hidden_size: int = 100,
     seq_len: int = 25,
     lr: float = 0.1,
@@ -901,7 +902,7 @@ def train_minchar_seeds(
 
     Network s starts from ``minchar_init(vocab_size, hidden_size, seeds[s])`` and is
     trained exactly as :func:`train_minchar` trains it (one stream, chunks of ``seq_len``,
-    entries clipped to [-5, 5], Adagrad), for ``n_steps`` updates. The networks are
+    entries clipped to [-5, 5], Adagrad), for ``n_updates`` updates. The networks are
     stacked on a leading axis, so that one Python loop over the steps serves all of them
     (``_minchar_loss_and_grads_stacked``), which costs far less than one loop per
     seed. Each update computes what :func:`train_minchar` computes, up to rounding; over
@@ -915,7 +916,7 @@ def train_minchar_seeds(
         ids: ``(N,)`` integer ids of the training text.
         vocab_size: K.
         seeds: the seeds of the initial weights, one network per seed.
-        n_steps: the number of updates.
+        n_updates: the number of updates.
         hidden_size: H.
         seq_len: the number of steps per chunk.
         lr: Adagrad's learning rate.
@@ -938,7 +939,7 @@ def train_minchar_seeds(
         )
     if len(seeds) == 0:
         raise ValueError("seeds must hold at least one seed.")
-    n_steps = check_int("n_steps", n_steps)
+    n_updates = check_int("n_updates", n_updates)
     stream = ids.tolist()
     inits = [minchar_init(vocab_size, hidden_size, seed) for seed in seeds]
     params = {name: np.stack([p[name] for p in inits]) for name in inits[0]}
@@ -946,7 +947,7 @@ def train_minchar_seeds(
     histories = [CharLMHistory(optimizer=None) for _ in seeds]
     position, h = 0, np.zeros((len(seeds), hidden_size))
     start = time.perf_counter()
-    for step in range(1, n_steps + 1):
+    for step in range(1, n_updates + 1):
         if position + seq_len + 1 > len(
             stream
         ):  # the end of the text: start again
@@ -974,7 +975,11 @@ def train_minchar_seeds(
         )
         if valid_ids is not None:
             history.valid.append(
-                (n_steps, history.seconds[-1], bits_per_char(model, valid_ids))
+                (
+                    n_updates,
+                    history.seconds[-1],
+                    bits_per_char(model, valid_ids),
+                )
             )
         results.append((model, history))
     return results

@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 from threadpoolctl import threadpool_info, threadpool_limits
 
+from tutor._cells import CELLS
 from tutor.experiments import compare
 from tutor.train import progress_bar, progress_enabled
 
@@ -122,7 +123,7 @@ def _run_adding(
         [seed],
         make_network=lambda s: adding_network(hidden, s, init_scale=0.1),
         lr=settings["lr"],
-        n_steps=settings["updates"] if steps is None else steps,
+        n_updates=settings["updates"] if steps is None else steps,
     )
     run = sweep.runs[seed, T]
     test = adding_problem(2560, T, np.random.default_rng([seed, 2]))
@@ -143,7 +144,7 @@ def _run_embedded_reber(
     row = {}
     for cell, hidden in (
         ("lstm", settings["lstm_hidden"]),
-        ("srn", settings["srn_hidden"]),
+        ("rnn", settings["rnn_hidden"]),
     ):
         run = train_reber(cell, hidden, seed=seed, **epochs)
         row[f"{cell} solved"] = float(run.solved)
@@ -235,7 +236,7 @@ REPRODUCTIONS: dict[str, Reproduction] = {
             "(expect the LSTM to solve it in nearly every seed; the simple RNN less often, "
             "failing on the outer symbol)",
             _run_embedded_reber,
-            {"lstm_hidden": 12, "srn_hidden": 26},
+            {"lstm_hidden": 12, "rnn_hidden": 26},
         ),
         Reproduction(
             "forget-gate",
@@ -439,7 +440,7 @@ def _train_char(args: argparse.Namespace) -> int:
         batch_size=args.batch,
         seq_len=args.seq_len,
         lr=args.lr,
-        n_steps=args.steps,
+        n_updates=args.steps,
         seconds=None if args.steps else args.seconds,
         valid_ids=valid_ids if n_valid else None,
         progress=_progress(args),
@@ -626,7 +627,7 @@ def _build_parser() -> argparse.ArgumentParser:
     train.add_argument("textfile", metavar="TEXTFILE", help="a UTF-8 text file")
     train.add_argument(
         "--cell",
-        choices=("lstm", "gru", "rnn"),
+        choices=CELLS,
         default="lstm",
         help="default: lstm",
     )

@@ -14,7 +14,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from tutor._checks import check_float_array, check_int_array, check_shape
+from tutor._checks import (
+    check_float_array,
+    check_int,
+    check_int_array,
+    check_shape,
+)
 
 __all__ = ["group_means", "legal_ranked_first"]
 
@@ -51,19 +56,22 @@ def group_means(
     )
     if groups.size == 0:
         raise ValueError(
-            "values and groups are empty: there is nothing to average."
+            f"values and groups must not be empty; got shape {groups.shape}: "
+            "there is nothing to average."
         )
     if groups.min() < 0:
         raise ValueError(
-            f"group labels must be at least 0; got {groups.min()}."
+            f"groups must hold labels >= 0; got the label {groups.min()}."
         )
     if n_groups is None:
         n_groups = int(groups.max()) + 1
-    elif groups.max() >= n_groups:
-        raise ValueError(
-            f"group labels must lie in 0..{n_groups - 1} (n_groups = {n_groups}); "
-            f"got the label {groups.max()}."
-        )
+    else:
+        n_groups = check_int("n_groups", n_groups)
+        if groups.max() >= n_groups:
+            raise ValueError(
+                f"groups must hold labels in 0..{n_groups - 1} (n_groups = "
+                f"{n_groups}); got the label {groups.max()}."
+            )
     sums = np.bincount(
         groups.ravel(),
         weights=values.ravel().astype(np.float64),

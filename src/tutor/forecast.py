@@ -37,7 +37,12 @@ from typing import NamedTuple
 
 import numpy as np
 
-from tutor._cells import DEFAULT_GATE_BIAS, RecurrentReadout, make_layer
+from tutor._cells import (
+    DEFAULT_GATE_BIAS,
+    RecurrentReadout,
+    check_cell,
+    make_layer,
+)
 from tutor._checks import as_rng, check_int
 from tutor.feedforward import Dense
 from tutor.functional import mse
@@ -383,8 +388,6 @@ def undifference(changes: object, history: object, lag: int = 1) -> np.ndarray:
 
 # ------------------------------------------------------------------------------ the network
 
-_CELLS = ("lstm", "gru", "rnn")
-
 
 class Forecaster(RecurrentReadout):
     """A recurrent network that reads a series one value per step and predicts the next k.
@@ -396,11 +399,11 @@ class Forecaster(RecurrentReadout):
 
     Args:
         hidden_size: H.
-        cell: ``"lstm"``, ``"gru"`` or ``"rnn"``.
+        cell: ``"rnn"``, ``"lstm"`` or ``"gru"``.
         horizon: k >= 1, the number of values predicted at each step.
         rng: an ``int`` seed or a ``numpy.random.Generator`` for the initial weights.
         dtype: ``np.float64`` (default) or ``np.float32``.
-        forget_bias: as for :class:`tutor.charlm.CharLM`: the LSTM's forget-gate bias
+        gate_bias: as for :class:`tutor.charlm.CharLM`: the LSTM's forget-gate bias
             (default 1.0) or the GRU's update-gate bias (default 0.0); ``None`` for ``"rnn"``.
 
     Attributes:
@@ -419,28 +422,23 @@ class Forecaster(RecurrentReadout):
         *,
         rng: int | np.random.Generator,
         dtype: type | np.dtype = np.float64,
-        forget_bias: float | None = None,
+        gate_bias: float | None = None,
     ) -> None:
-        if cell not in _CELLS:
-            raise ValueError(f"cell must be one of {_CELLS}; got {cell!r}.")
+        check_cell(cell)
         self.horizon = check_int("horizon", horizon, 1)
-        if cell == "rnn" and forget_bias is not None:
-            raise ValueError(
-                "forget_bias means nothing for cell='rnn'; leave it at None."
-            )
-        if forget_bias is None:
-            forget_bias = DEFAULT_GATE_BIAS.get(cell)
+        if gate_bias is None:
+            gate_bias = DEFAULT_GATE_BIAS.get(cell)
         rng = as_rng(rng)
+        # make_layer refuses a gate_bias for the simple RNN, which has no gates.
         layer = make_layer(
-            cell, 1, hidden_size, rng=rng, gate_bias=forget_bias, dtype=dtype
+            cell, 1, hidden_size, rng=rng, gate_bias=gate_bias, dtype=dtype
+        )
+        super().__init__(
+            layer, Dense(hidden_size, self.horizon, rng=rng, dtype=layer.dtype)
         )
         self.cell = cell
-        self.forget_bias = None if forget_bias is None else float(forget_bias)
-        self.layer = layer
+        self.gate_bias = None if gate_bias is None else float(gate_bias)
         self.dtype = layer.dtype
-        self.readout = Dense(
-            hidden_size, self.horizon, rng=rng, dtype=self.dtype
-        )
         self.scaler: Standardiser | None = None
 
     def __repr__(self) -> str:
@@ -546,11 +544,13 @@ class ForecastHistory:
     """What :func:`train_forecaster` records.
 
     Attributes:
-        losses: the training loss (standardised mean squared error) of every step.
-        valid_steps: the steps after which the validation part was scored.
+        losses: the training loss (standardised mean squared error) of every
+            update.
+        valid_steps: the updates (counted from 1) after which the validation
+            part was scored.
         valid_losses: the standardised mean squared error on the validation part then.
-        best_step: the step of the lowest validation error; the model is left with the
-            parameters of that step.
+        best_step: the update of the lowest validation error; the model is left
+            with the parameters of that update.
         stopped_early: True when training stopped because the validation error had not
             improved for ``patience`` evaluations.
         seconds: the training time, in seconds.
@@ -608,7 +608,7 @@ def train_forecaster(
     batch_size: int = 32,
     lr: float = 3e-3,
     clip_norm: float | None = 1.0,
-    max_steps: int = 2000,
+    max_updates: int = 2000,
     eval_every: int = 50,
     patience: int = 10,
     rng: int | np.random.Generator = 0,
@@ -636,11 +636,11 @@ def train_forecaster(
         window: the number of steps per training window.
         burn_in: the number of steps at the start of each window without a loss;
             ``None`` means ``window // 4``.
-        batch_size: the number of windows per step.
+        batch_size: the number of windows per update.
         lr: Adam's learning rate.
         clip_norm: the largest global gradient norm; ``None`` does not clip.
-        max_steps: the largest number of steps.
-        eval_every: the number of steps between validation scores.
+        max_updates: the largest number of updates (optimiser steps).
+        eval_every: the number of updates between validation scores.
         patience: the number of validation scores without improvement before
             stopping.
         rng: an ``int`` seed or a ``numpy.random.Generator`` for the windows.
@@ -658,7 +658,10 @@ def train_forecaster(
         raise ValueError(
             f"burn_in ({burn_in}) must be smaller than window ({window})."
         )
-    for name, value in (("batch_size", batch_size), ("max_steps", max_steps)):
+    for name, value in (
+        ("batch_size", batch_size),
+        ("max_updates", max_updates),
+    ):
         check_int(name, value, 1)
     eval_every, patience = (
         check_int("eval_every", eval_every, 1),
@@ -683,7 +686,7 @@ def train_forecaster(
     history = ForecastHistory()
     best, best_params, waited = np.inf, None, 0
     start = time.perf_counter()
-    bar = progress_bar(range(1, max_steps + 1), progress, leave=False)
+    bar = progress_bar(range(1, max_updates + 1), progress, leave=False)
     for step in bar:
         inputs, targets = _windows(
             z, rng.integers(0, n_starts, size=batch_size), window, k
@@ -697,7 +700,7 @@ def train_forecaster(
             clip_grad_norm(grads, clip_norm)
         optimizer.step(grads)
         history.losses.append(loss)
-        if step % eval_every == 0 or step == max_steps:
+        if step % eval_every == 0 or step == max_updates:
             score = validation_loss(model, train, valid)
             history.valid_steps.append(step)
             history.valid_losses.append(score)

@@ -245,6 +245,11 @@ def _check_pair(
         pred.shape,
         hint=f"It must have the shape of {name}; nothing is broadcast.",
     )
+    if pred.size == 0:
+        raise ValueError(
+            f"{name} must not be empty (the loss averages over its entries); "
+            f"got shape {pred.shape}."
+        )
     check_finite(name, pred)
     check_finite(target_name, target)
     return pred, target
@@ -260,6 +265,11 @@ def _check_classes(
     logits = check_float_array("logits", logits)
     if logits.ndim == 0:
         check_ndim("logits", logits, 1, "(..., C)")
+    if logits.size == 0:
+        raise ValueError(
+            "logits must not be empty (the loss averages over its rows, each "
+            f"of C >= 1 classes); got shape {logits.shape}."
+        )
     check_finite("logits", logits)
     targets = check_int_array("targets", targets)
     check_shape(
@@ -289,10 +299,6 @@ def _mask_weights(
     No mask counts every entry: the weights are all 1.
     """
     if mask is None:
-        if 0 in shape:
-            raise ValueError(
-                f"the loss has no entries to average over: shape {shape}."
-            )
         mask = np.ones(shape, dtype=dtype)
     mask = np.asarray(mask)
     check_shape(
@@ -302,15 +308,22 @@ def _mask_weights(
         format_shape(shape) if shape else "()",
         hint="The mask has one entry per target (the leading shape of the logits).",
     )
-    if not np.isin(mask, (0, 1)).all():
+    valid = np.isin(mask, (0, 1))
+    if not valid.all():
+        bad = np.unique(mask[~valid])
+        shown = ", ".join(str(v) for v in bad[:5]) + (
+            ", ..." if bad.size > 5 else ""
+        )
         raise ValueError(
-            "mask must hold only 0/1 or True/False, saying which entries count."
+            "mask must hold only 0/1 or True/False, saying which entries "
+            f"count; got the values {shown}."
         )
     weights = mask.astype(dtype)
     count = weights.sum()
     if count == 0:
         raise ValueError(
-            "mask leaves no entry to average over: at least one must be 1/True."
+            "mask must have at least one entry 1/True (an entry to average "
+            f"over); got all {mask.size} entries 0/False."
         )
     return weights, count
 

@@ -57,8 +57,10 @@ def numerical_gradients(
         flat = array.reshape(-1)
         if not np.shares_memory(flat, array):
             raise ValueError(
-                f"params[{name!r}] must be a contiguous array that can be "
-                "changed in place."
+                f"params[{name!r}] must be C-contiguous, to be nudged in "
+                f"place; got a view with strides {array.strides} (a "
+                "transpose or a slice). Pass np.ascontiguousarray of it, "
+                "and let loss_fn read that copy."
             )
         grad = np.zeros_like(array)
         flat_grad = grad.reshape(-1)

@@ -36,12 +36,6 @@ from __future__ import annotations
 import numpy as np
 
 from tutor import _recurrent
-from tutor._checks import (
-    as_rng,
-    check_float_array,
-    check_same_keys,
-    check_shape,
-)
 from tutor.functional import (
     dsigmoid_from_output,
     dtanh_from_output,
@@ -68,8 +62,8 @@ def gru_step_forward(
     The sizes are read from the weights, so a step can be tried with weights set
     by hand: for one input and one hidden unit, ``weight_ih`` is a column of
     three numbers, the rows of r, z and n, for example
-    ``np.array([[0.5], [-1.0], [2.0]])``. Arrays in any floating dtype, or
-    nested lists of floats, are accepted.
+    ``np.array([[0.5], [-1.0], [2.0]])``. Nested lists of floats are
+    accepted; arrays must all have the weights' floating dtype.
 
     Args:
         x: the inputs of this step, ``(B, D)``.
@@ -90,8 +84,8 @@ def gru_step_forward(
         candidate, ``h_prev @ W_hn.T + b_hn``, before the reset gate multiplies
         it; ``(B, H)`` each.
     """
-    x, h_prev, weight_ih, weight_hh, bias_ih, bias_hh = _check_step(
-        x, h_prev, weight_ih, weight_hh, bias_ih, bias_hh
+    x, h_prev, weight_ih, weight_hh, bias_ih, bias_hh = _recurrent.check_step(
+        "gru", x, h_prev, weight_ih, weight_hh, bias_ih, bias_hh
     )
     gi = x @ weight_ih.T + bias_ih  # (B, 3H): the input's part of r, z and n
     # (B, 3H): the previous state's part, biases included
@@ -133,7 +127,9 @@ def gru_step_backward(
         ``(dx, dh_prev, grads)``. The two biases get the same gradient in the
         blocks of r and z, but not in the block of n.
     """
-    weight_ih, weight_hh = _check_step_cache(cache, dh, weight_ih, weight_hh)
+    dh, weight_ih, weight_hh = _recurrent.check_step_cache(
+        "gru", dh, cache, CACHE_KEYS, weight_ih, weight_hh
+    )
     x, h_prev = cache["x"], cache["h_prev"]
     r, z, n, hn = cache["r"], cache["z"], cache["n"], cache["hn"]
     # h = (1 - z) * n + z * h_prev
@@ -167,91 +163,39 @@ def gru_step_backward(
     return dx, dh_prev, grads
 
 
-def _check_step(
-    x, h_prev, weight_ih, weight_hh, bias_ih, bias_hh
-) -> tuple[np.ndarray, ...]:
-    """Check that the arguments of one forward step fit together; return them as arrays."""
-    weight_ih, weight_hh, hidden_size, input_size = (
-        _recurrent.check_step_weights(weight_ih, weight_hh, GATES, "(r, z, n)")
-    )
-    hint = "A single example needs a batch axis of size one: pass x[None, :]."
-    x = check_float_array("x", x)
-    check_shape("x", x, (None, input_size), "(B, D)", hint)
-    h_prev = check_float_array("h_prev", h_prev)
-    check_shape("h_prev", h_prev, (x.shape[0], hidden_size), "(B, H)")
-    biases = []
-    for name, bias in (("bias_ih", bias_ih), ("bias_hh", bias_hh)):
-        bias = check_float_array(name, bias)
-        check_shape(name, bias, (GATES * hidden_size,), "(3*H,)")
-        biases.append(bias)
-    return x, h_prev, weight_ih, weight_hh, *biases
-
-
-def _check_step_cache(
-    cache, dh, weight_ih, weight_hh
-) -> tuple[np.ndarray, np.ndarray]:
-    """Check the arguments of one backward step against the cache of the forward step."""
-    if not isinstance(cache, dict):
-        raise ValueError(
-            f"cache must be the dict returned by gru_step_forward; got {type(cache).__name__}."
-        )
-    check_same_keys("cache", cache, dict.fromkeys(CACHE_KEYS))
-    weight_ih, weight_hh, hidden_size, input_size = (
-        _recurrent.check_step_weights(weight_ih, weight_hh, GATES, "(r, z, n)")
-    )
-    batch_size = np.shape(cache["x"])[0]
-    check_shape("cache['x']", cache["x"], (batch_size, input_size), "(B, D)")
-    for name in CACHE_KEYS[1:]:
-        check_shape(
-            f"cache[{name!r}]", cache[name], (batch_size, hidden_size), "(B, H)"
-        )
-    check_float_array("dh", dh)
-    check_shape("dh", dh, (batch_size, hidden_size), "(B, H)")
-    return weight_ih, weight_hh
-
-
 class GRU:
     """A single-layer GRU over batches of sequences, with a hand-written backward pass.
 
-    For t = 1..T, starting from the given state h_0 (zeros by default), each step
-    computes the reset gate r, the update gate z, the candidate n and the hidden state
-    ``h_t = (1 - z_t) * n_t + z_t * h_{t-1}``, as in :func:`gru_step_forward`; the
-    output is the sequence h_1..h_T. This is ``torch.nn.GRU(input_size, hidden_size)``
-    with one layer, with the same parameter names, shapes, gate order, formula and
-    initialisation.
+    For t = 1..T, from the state h_0 (zeros by default), each step computes the
+    reset gate r, the update gate z, the candidate n and the hidden state
+    ``h_t = (1 - z_t) * n_t + z_t * h_{t-1}``, as in :func:`gru_step_forward`;
+    the output is h_1..h_T. This is ``torch.nn.GRU(input_size, hidden_size)``
+    with one layer, with the same parameter names, shapes, gate order, formula
+    and initialisation. Its interface is that of :class:`~tutor.rnn.RNN`.
 
     Args:
         input_size: D, the number of input features per time step.
         hidden_size: H, the number of hidden units.
-        rng: an ``int`` seed or a ``numpy.random.Generator`` for the initial weights.
-        dtype: ``np.float64`` (default; needed for gradient checks) or ``np.float32``.
-            Inputs, states and gradients must have this dtype; it is kept throughout.
+        rng, dtype, batch_first: as for :class:`~tutor.rnn.RNN`.
         update_bias: added to the update gate's block of ``bias_ih`` (rows ``H:2*H``)
             after the random initialisation. A positive value makes z start near 1, so
             each unit keeps its old state by default (``sigmoid(3) = 0.95``) and gradients
             flow back over more steps from the start of training: the role the forget
-            bias plays in the LSTM. In the book's runs on the adding problem with T = 50,
-            small GRUs with ``update_bias=3`` learned the task and the same GRUs with 0
-            stayed at chance. It is a starting point, not a guarantee: the best value
-            depends on the task and is tuned like any other setting.
-        batch_first: ``False`` (default) for time-major inputs and outputs,
-            ``(T, B, D)`` and ``(T, B, H)``; ``True`` for ``(B, T, D)`` and
-            ``(B, T, H)``, as in PyTorch. States are ``(B, H)`` either way.
+            bias plays in the LSTM. It is a starting point, not a guarantee: the best
+            value depends on the task and is tuned like any other setting (the chapter
+            "Gated recurrent units" tries it on the adding problem).
 
     Attributes:
-        params: ``{"weight_ih": (3*H, D), "weight_hh": (3*H, H), "bias_ih": (3*H,),
-            "bias_hh": (3*H,)}``, drawn from U(-1/sqrt(H), 1/sqrt(H)) in that order, then
-            adjusted for ``update_bias``. Optimisers update these arrays in place.
-        grads: the same keys and shapes, overwritten (not accumulated) by :meth:`backward`.
+        params: as for :class:`~tutor.rnn.RNN` with G = 3 blocks of rows (r, z, n),
+            then adjusted for ``update_bias``.
+        grads: the same keys and shapes, overwritten by :meth:`backward`.
 
     Example:
-        >>> layer = GRU(3, 5, rng=0)
-        >>> out, h_T = layer.forward(np.ones((7, 2, 3)))  # 7 steps, 2 sequences
-        >>> out.shape, h_T.shape
-        ((7, 2, 5), (2, 5))
+        >>> layer = GRU(3, 5, rng=0, batch_first=True)
+        >>> out, h_T = layer.forward(np.ones((2, 7, 3)))  # 2 sequences, 7 steps
         >>> dx, dh0 = layer.backward(np.ones_like(out))
-        >>> dx.shape, dh0.shape, layer.grads["weight_hh"].shape
-        ((7, 2, 3), (2, 5), (15, 5))
+        >>> out.shape, dx.shape, dh0.shape, layer.grads["weight_hh"].shape
+        ((2, 7, 5), (2, 7, 3), (2, 5), (15, 5))
     """
 
     def __init__(
@@ -264,147 +208,90 @@ class GRU:
         update_bias: float = 0.0,
         batch_first: bool = False,
     ) -> None:
-        _recurrent.check_sizes(input_size, hidden_size)
-        self.batch_first = _recurrent.check_bool("batch_first", batch_first)
-        self.input_size, self.hidden_size = int(input_size), int(hidden_size)
-        self.dtype = _recurrent.check_dtype(dtype)
-        if (
-            isinstance(update_bias, (bool, np.bool_))
-            or not isinstance(
-                update_bias, (int, float, np.integer, np.floating)
-            )
-            or not np.isfinite(update_bias)
-        ):
-            raise ValueError(
-                f"update_bias must be a finite number; got {update_bias!r}."
-            )
-        self.update_bias = float(update_bias)
-        rng = as_rng(rng)
+        self.update_bias = _recurrent.check_number("update_bias", update_bias)
+        _recurrent.init_layer(
+            self, input_size, hidden_size, GATES, rng, dtype, batch_first
+        )
         H = self.hidden_size
-        self.params = _recurrent.init_params(
-            rng, self.input_size, H, GATES, self.dtype
-        )
         self.params["bias_ih"][H : 2 * H] += self.dtype.type(self.update_bias)
-        self.grads = {
-            name: np.zeros_like(value) for name, value in self.params.items()
-        }
-        self._cache = None
-        # For the sequence layer: sigmoid(a) = (1 + tanh(a / 2)) / 2, so one call of tanh
-        # computes both gates r and z once their pre-activations are halved. `_halve` scales
-        # the rows of r and z (multiplying by 0.5 is exact in floating point, so the halved
-        # pre-activations are exactly half the true ones) and leaves the rows of n alone.
-        self._halve = np.where(np.arange(GATES * H) < 2 * H, 0.5, 1.0).astype(
-            self.dtype
-        )
 
     def __repr__(self) -> str:
-        return (
-            f"GRU(input_size={self.input_size}, hidden_size={self.hidden_size}, "
-            f"update_bias={self.update_bias!r}, dtype=np.{self.dtype.name}"
-            + (", batch_first=True)" if self.batch_first else ")")
-        )
+        return _recurrent.layer_repr(self, update_bias=self.update_bias)
 
     def forward(
         self,
         x: np.ndarray,
         state: np.ndarray | None = None,
         *,
-        one_hot: bool = False,
+        ids: bool = False,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Run the GRU over a batch of sequences.
+        """Run the GRU over a batch of sequences; see :meth:`tutor.rnn.RNN.forward`.
 
         Args:
-            x: inputs, ``(T, B, D)``, time-major, in the layer's dtype; with
-                ``one_hot=True``, ``(T, B)`` integer ids in ``0..D-1`` instead.
-                ``(B, T, D)`` and ``(B, T)`` if the layer is ``batch_first``.
+            x: inputs, ``(T, B, D)``, or ``(T, B)`` ids with ``ids=True``
+                (``(B, T, ...)`` if ``batch_first``).
             state: the initial hidden state h_0, ``(B, H)``; ``None`` means zeros.
-            one_hot: ``True`` when ``x`` holds ids, each standing for the one-hot vector
-                of size D with a 1 at that index (characters, words). The result is the
-                same as for those vectors, but the input product ``x_t @ W_ih.T`` is
-                computed by looking up column ``x_t`` of ``W_ih``, and :meth:`backward`
-                returns no input gradient (``dx`` is ``None``).
+            ids: ``True`` when ``x`` holds ids of one-hot vectors.
 
         Returns:
-            All hidden states h_1..h_T, ``(T, B, H)`` (``(B, T, H)`` if ``batch_first``),
-            and the last one, ``(B, H)``, as the pair ``(out, h_T)``. Both are read-only
-            views of what :meth:`backward` needs: copy them before changing them in
-            place. ``x`` itself is kept by reference (unless ``batch_first`` makes a
-            time-major copy), so do not change it in place before calling
-            :meth:`backward`.
+            ``(out, h_T)``: h_1..h_T, ``(T, B, H)`` (``(B, T, H)`` if
+            ``batch_first``), and the last, ``(B, H)``, both read-only.
 
         Raises:
-            ValueError: ``x`` or ``state`` has the wrong shape or dtype, or holds NaN or inf.
+            ValueError: ``x`` or ``state`` has the wrong shape or dtype, or holds
+                NaN or inf.
         """
-        p = self.params
-        _recurrent.check_params(
-            p, self.input_size, self.hidden_size, GATES, self.dtype
-        )
-        # x checked in the layer's layout, and from here on time-major
-        x = _recurrent.check_layer_input(self, x, one_hot)
-        (T, B), D = x.shape[:2], self.input_size
-        H = self.hidden_size
+        p, H = self.params, self.hidden_size
+        x, T, B = _recurrent.start_forward(self, x, ids, GATES)
         h0 = _recurrent.check_state("state", state, B, H, self.dtype)
 
-        # What backward needs, and nothing more: gates[:, t] = [r, z, n] of step t + 1 after
-        # their nonlinearities, hn[t] = h_t @ W_hn.T + b_hn (which r multiplies), and the
-        # hidden states with h_0 in row 0, so that out = states[1:] and the previous states
-        # states[:-1] are both views, not copies. The gates are stored block by block,
-        # (3, T, B, H), so that each gate of each step is one contiguous (B, H) array: NumPy
-        # works on those several times faster than on a (B, H) slice of a (B, 3H) array.
+        # What backward needs, and nothing more: gates[:, t] = [r, z, n] of step
+        # t + 1, hn[t] = h_t @ W_hn.T + b_hn (which r multiplies), and the hidden
+        # states with h_0 in row 0. The gates are stored block by block,
+        # (3, T, B, H), so that each is a contiguous (B, H) array at each step:
+        # NumPy works on those several times faster than on column slices.
         gates = np.empty((GATES, T, B, H), dtype=self.dtype)
         hn = np.empty((T, B, H), dtype=self.dtype)
         states = np.empty((T + 1, B, H), dtype=self.dtype)
         states[0] = h0
-
-        # The weights as three blocks, transposed for the products below, with the blocks of
-        # r and z halved (see __init__): W_ih[k] is (D, H) and W_hh[k] is (H, H) for block k.
-        # Both are made contiguous: BLAS multiplies by them faster than by transposed views.
-        halve = self._halve[:, None]
-        W_ih = (p["weight_ih"] * halve).reshape(GATES, H, D).transpose(0, 2, 1)
-        W_hh = (p["weight_hh"] * halve).reshape(GATES, H, H).transpose(0, 2, 1)
-        W_ih, W_hh = np.ascontiguousarray(W_ih), np.ascontiguousarray(W_hh)
-        # Both biases of r and z go in before the loop; of n's, only b_in: b_hn is added to
-        # the recurrent part, inside the reset gate's product.
-        bias = p["bias_ih"] * self._halve
-        bias[: 2 * H] += p["bias_hh"][: 2 * H] * self._halve[: 2 * H]
-        b_hn = p["bias_hh"][2 * H :]
-        # The input part of every pre-activation, for all T steps: one product per block.
-        if (
-            one_hot
-        ):  # a one-hot x_t picks out row x_t of each (D, H) block: a lookup
-            # The ids were checked, so mode="clip" changes none; it spares take a buffered copy.
-            np.take(W_ih, x, axis=1, out=gates, mode="clip")
-        else:
-            np.matmul(
-                x.reshape(T * B, D), W_ih, out=gates.reshape(GATES, T * B, H)
+        # The input parts, with both biases of r and z but only b_in of n: b_hn
+        # goes inside the reset gate's product, with the recurrent part.
+        bias = p["bias_ih"].copy()
+        bias[: 2 * H] += p["bias_hh"][: 2 * H]
+        for k in range(GATES):
+            rows = slice(k * H, (k + 1) * H)
+            _recurrent.project_inputs(
+                x, p["weight_ih"][rows], bias[rows], gates[k], ids
             )
-        gates += bias.reshape(GATES, 1, 1, H)
-        recurrent = np.empty((GATES, B, H), dtype=self.dtype)
-        reset_hn = np.empty((B, H), dtype=self.dtype)
-        for t in range(
-            T
-        ):  # the recurrence: one (B, H) @ (H, H) product per block and step
-            np.matmul(states[t], W_hh, out=recurrent)
-            rz = gates[
-                :2, t
-            ]  # (2, B, H): the halved pre-activations of r and z ...
-            rz += recurrent[:2]
+        # W_hh[k] = W_h{r,z,n}^T, (H, H), contiguous for BLAS.
+        W_hh = np.ascontiguousarray(
+            p["weight_hh"].reshape(GATES, H, H).swapaxes(1, 2)
+        )
+        b_hn = p["bias_hh"][2 * H :]
+        gh = np.empty((GATES, B, H), dtype=self.dtype)
+        for t in range(T):  # one (B, H) @ (H, H) product per block and step
+            np.matmul(states[t], W_hh, out=gh)  # (3, B, H): the recurrent parts
+            rz = gates[:2, t]  # (2, B, H): the pre-activations of r and z ...
+            rz += gh[:2]
+            # ... made into r and z, with sigmoid(a) = (1 + tanh(a / 2)) / 2
+            rz *= 0.5
             np.tanh(rz, out=rz)
             rz *= 0.5
-            rz += 0.5  # ... and now r and z
-            r, z, n = gates[0, t], gates[1, t], gates[2, t]
-            np.add(recurrent[2], b_hn, out=hn[t])
-            np.multiply(r, hn[t], out=reset_hn)
-            n += reset_hn  # n = tanh(x W_in^T + b_in + r * (h W_hn^T + b_hn))
+            rz += 0.5
+            r, z, n = gates[:, t]
+            np.add(gh[2], b_hn, out=hn[t])
+            n += r * hn[t]
             np.tanh(n, out=n)
-            h = states[t + 1]
-            np.subtract(states[t], n, out=h)  # h = (1 - z) * n + z * h_prev
-            h *= z  # = n + z * (h_prev - n)
+            h = states[
+                t + 1
+            ]  # h = (1 - z) * n + z * h_prev = n + z * (h_prev - n)
+            np.subtract(states[t], n, out=h)
+            h *= z
             h += n
 
         for array in (gates, hn, states):
             array.flags.writeable = (
-                False  # backward reads these; protect them from the caller
+                False  # backward reads them: keep them intact
             )
         self._cache = (x, gates, hn, states)
         if self.batch_first:
@@ -414,117 +301,67 @@ class GRU:
     def backward(
         self, dout: np.ndarray | None, dstate: np.ndarray | None = None
     ) -> tuple[np.ndarray | None, np.ndarray]:
-        """Backpropagate through the sequence of the last :meth:`forward` and fill ``grads``.
+        """Backpropagate through the last :meth:`forward`; see :meth:`tutor.rnn.RNN.backward`.
 
         Args:
             dout: the gradient of the loss with respect to ``out``, ``(T, B, H)``
-                (``(B, T, H)`` if ``batch_first``); ``None`` means zeros (a loss on the
-                last state only, given by ``dstate``).
-            dstate: the gradient with respect to the last state h_T, ``(B, H)``, coming
-                from beyond the sequence (the next chunk in truncated BPTT, or a loss on
-                h_T); ``None`` means zeros. Note that ``out[-1]`` is h_T as well, so a
-                loss on both gets ``dout[-1] + dstate``.
+                (``(B, T, H)`` if ``batch_first``); ``None`` means zeros.
+            dstate: the gradient with respect to the last state h_T, ``(B, H)``;
+                ``None`` means zeros.
 
         Returns:
-            The gradients with respect to the inputs, ``(T, B, D)`` or ``(B, T, D)``
-            like ``x`` (``None`` after a forward with ``one_hot=True``: ids have no
-            gradient), and to the initial state, ``(B, H)``, as the pair ``(dx, dh0)``.
+            ``(dx, dh0)``: the gradients with respect to the inputs, like ``x``
+            (``None`` for ids), and to the initial state, ``(B, H)``.
             ``self.grads`` is overwritten in place.
-
-        Backward may be called several times after one forward (for example with
-        different ``dout``); each call uses the values of the last forward.
 
         Raises:
             RuntimeError: no forward pass has been run yet.
-            ValueError: ``dout`` or ``dstate`` has the wrong shape or dtype, or holds NaN or inf.
+            ValueError: ``dout`` or ``dstate`` has the wrong shape or dtype, or
+                holds NaN or inf.
         """
-        _recurrent.require_cache(self._cache, "GRU")
-        x, gates, hn, states = self._cache
-        one_hot = x.ndim == 2  # (T, B) ids from forward(..., one_hot=True)
-        (T, B), D = x.shape[:2], self.input_size
+        (x, gates, hn, states), dout = _recurrent.start_backward(self, dout)
+        T, B = x.shape[:2]
         H = self.hidden_size
-        dout = _recurrent.check_dout(
-            dout, T, B, H, self.dtype, batch_first=self.batch_first
-        )
-        dh_T = _recurrent.check_state("dstate", dstate, B, H, self.dtype)
-        p, grads = self.params, self.grads
-        # The loop is gru_step_backward, line by line, with every array written in place:
-        # dgh[:, t] = [da_r, da_z, dhn] of step t + 1, the gradients of the three recurrent
-        # parts of the pre-activations (gh = h_prev @ W_hh.T + b_hh), block by block like the
-        # gates, and da_n[t], the gradient of n's input part; for r and z the input part gets
-        # the same gradient as the recurrent part. Kept for the weight gradients after the loop.
+        dh = _recurrent.check_state("dstate", dstate, B, H, self.dtype)
+        # gru_step_backward, step by step. dgh[:, t] holds the gradients of the
+        # recurrent parts of the pre-activations (h_prev @ W_hh.T + b_hh) of r, z
+        # and n, block by block like the gates; da_n[t] that of n's input part.
+        # For r and z the input part's gradient is that of the recurrent part.
         dgh = np.empty((GATES, T, B, H), dtype=self.dtype)
         da_n = np.empty((T, B, H), dtype=self.dtype)
-        dh = np.empty((B, H), dtype=self.dtype)  # the gradient reaching h_t
-        one_minus_z = np.empty((B, H), dtype=self.dtype)
+        W_hh = self.params["weight_hh"].reshape(GATES, H, H)
+        # The loop writes into (B, H) buffers in place (out=, +=, *=) instead of
+        # allocating new arrays at every step: about a tenth faster
+        # (benchmarks/README.md). Each line's equation is in its comment.
+        dh = dh.copy()  # from beyond the last step
+        keep = np.empty((B, H), dtype=self.dtype)  # 1 - z
         factor = np.empty((B, H), dtype=self.dtype)
         back = np.empty((GATES, B, H), dtype=self.dtype)
-        dh_next = dh_T.copy()  # from beyond the last step
-        W_hh = p["weight_hh"].reshape(
-            GATES, H, H
-        )  # the (H, H) blocks of r, z and n
         for t in range(T - 1, -1, -1):
-            r, z, n, h_prev = gates[0, t], gates[1, t], gates[2, t], states[t]
-            np.add(
-                dout[t], dh_next, out=dh
-            )  # h_t feeds the output and step t + 1
-            np.subtract(1.0, z, out=one_minus_z)
-            # h = (1 - z) * n + z * h_prev, and n = tanh(a_n): da_n = dh * (1 - z) * (1 - n**2)
+            r, z, n = gates[:, t]
+            dh += dout[t]  # h_t feeds the output and step t + 1
+            # h = (1 - z) * n + z * h_prev, n = tanh(a_n), a_n = gi_n + r * hn
+            np.subtract(1.0, z, out=keep)
             np.multiply(n, n, out=factor)
             np.subtract(1.0, factor, out=factor)
-            factor *= one_minus_z
-            np.multiply(dh, factor, out=da_n[t])
-            # a_n = gi_n + r * hn: on to hn (dhn = da_n * r) and to r (dr = da_n * hn)
-            np.multiply(da_n[t], r, out=dgh[2, t])
-            np.subtract(
-                1.0, r, out=factor
-            )  # da_r = dr * r * (1 - r) = dhn * hn * (1 - r)
+            factor *= keep
+            np.multiply(dh, factor, out=da_n[t])  # da_n = dh (1 - z) (1 - n^2)
+            np.multiply(da_n[t], r, out=dgh[2, t])  # dhn = da_n * r
+            np.subtract(1.0, r, out=factor)
             factor *= hn[t]
+            # r = sigmoid(a_r): da_r = da_n * hn * r * (1 - r)
             np.multiply(dgh[2, t], factor, out=dgh[0, t])
-            np.subtract(
-                h_prev, n, out=factor
-            )  # da_z = dh * (h_prev - n) * z * (1 - z)
+            np.subtract(states[t], n, out=factor)
             factor *= z
-            factor *= one_minus_z
+            factor *= keep
+            # z = sigmoid(a_z): da_z = dh * (h_prev - n) * z * (1 - z)
             np.multiply(dh, factor, out=dgh[1, t])
-            # Back to h_prev: through each block's recurrent weights, and directly (dh * z).
+            # on to h_prev: through each block's recurrent weights, and directly
+            # (dh_prev = sum of dgh @ W_hh + dh * z)
             np.matmul(dgh[:, t], W_hh, out=back)
-            back.sum(axis=0, out=dh_next)
-            np.multiply(dh, z, out=factor)
-            dh_next += factor
-
-        # The weights are shared by all steps, so their gradients are sums over t; with the
-        # steps stacked as rows, each sum is one large matrix product per block instead of T
-        # small ones. grads[name][...] = ... overwrites the arrays in place.
-        if one_hot:
-            x_rows = _recurrent.one_hot_rows(x, D, self.dtype)
-        else:
-            x_rows = x.reshape(T * B, D)
-        dgh_rows = dgh.reshape(GATES, T * B, H)
-        da_n = da_n.reshape(T * B, H)
-        dW_hh = np.matmul(
-            dgh_rows.transpose(0, 2, 1), states[:-1].reshape(T * B, H)
+            dh *= z
+            dh += back.sum(axis=0)
+        dx = _recurrent.weight_gradients(
+            self, x, states[:-1], [dgh[0], dgh[1], da_n], dgh
         )
-        grads["weight_hh"][...] = dW_hh.reshape(GATES * H, H)
-        dW_ih_rz = np.matmul(
-            dgh_rows[:2].transpose(0, 2, 1), x_rows
-        )  # (2, H, D): r and z
-        grads["weight_ih"][: 2 * H] = dW_ih_rz.reshape(2 * H, D)
-        grads["weight_ih"][2 * H :] = (
-            da_n.T @ x_rows
-        )  # and n, from its own gradient
-        grads["bias_hh"][...] = dgh_rows.sum(axis=1).reshape(GATES * H)
-        grads["bias_ih"][: 2 * H] = grads["bias_hh"][: 2 * H]
-        grads["bias_ih"][2 * H :] = da_n.sum(axis=0)
-        if one_hot:
-            return None, dh_next
-        W_ih = p["weight_ih"]
-        dx = (
-            da_n @ W_ih[2 * H :]
-        )  # back through the input weights, block by block
-        dx += dgh_rows[0] @ W_ih[:H]
-        dx += dgh_rows[1] @ W_ih[H : 2 * H]
-        dx = dx.reshape(T, B, D)
-        if self.batch_first:
-            dx = dx.swapaxes(0, 1)  # back to (B, T, D), like x
-        return dx, dh_next
+        return dx, dh

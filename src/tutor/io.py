@@ -32,6 +32,12 @@ The models that can be saved: :class:`tutor.charlm.CharLM`,
 :class:`tutor.lstm.LSTM`, :class:`tutor.gru.GRU` and :class:`tutor.feedforward.Dense`.
 The arguments stored for each are the parameters of its constructor (all but ``rng``),
 read back from the model's attributes of the same names.
+
+Files saved under names that have changed since still load:
+:data:`RENAMED_ARGUMENTS` and :data:`RENAMED_VALUES` map a header's old names to
+today's (for example the simple RNN's old cell name ``"srn"`` to ``"rnn"``, and
+the models' old ``forget_bias`` to ``gate_bias``) before the header is checked.
+:func:`read_header` returns the header as the file holds it.
 """
 
 from __future__ import annotations
@@ -49,7 +55,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from tutor import gru, lstm
+from tutor import _cells
+from tutor._checks import check_int
 from tutor.charlm import CharLM
 from tutor.data.text import Vocabulary
 from tutor.feedforward import Dense
@@ -62,6 +69,8 @@ __all__ = [
     "FORMAT",
     "FORMAT_VERSION",
     "HEADER_KEY",
+    "RENAMED_ARGUMENTS",
+    "RENAMED_VALUES",
     "save_model",
     "load_model",
     "read_header",
@@ -74,26 +83,31 @@ FORMAT_VERSION = 1
 #: The name of the header array inside the archive.
 HEADER_KEY = "__tutor_model__"
 
+#: Constructor arguments renamed since files were first saved, by class:
+#: ``{class: {old argument: new argument}}``. :func:`load_model` reads a
+#: header's arguments under the old names as the new ones.
+RENAMED_ARGUMENTS = {
+    "CharLM": {"forget_bias": "gate_bias"},
+    "Forecaster": {"forget_bias": "gate_bias"},
+}
+
+#: Argument values renamed since files were first saved:
+#: ``{argument: {old value: new value}}``, for every class.
+RENAMED_VALUES = {"cell": _cells.RENAMED_CELLS}
+
 Shapes = dict[str, tuple[int, ...]]
 
 # ------------------------------------------------------------------ the classes
 
-# The number of gates G of each cell: a recurrent layer's weights have G * H rows.
-_GATES = {"rnn": 1, "lstm": lstm.GATES, "gru": gru.GATES}
-
 
 def _size(args: dict, name: str) -> int:
     """``args[name]`` if it is a positive integer, else a ``ValueError``."""
-    value = args[name]
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be a positive integer; got {value!r}.")
-    return value
+    return check_int(name, args[name])
 
 
 def _gates(cell: object) -> int:
-    if not isinstance(cell, str) or cell not in _GATES:
-        raise ValueError(f"cell must be one of {tuple(_GATES)}; got {cell!r}.")
-    return _GATES[cell]
+    """G, the number of ``H``-row blocks in the weights of ``cell``."""
+    return _cells.BLOCKS[_cells.check_cell(cell)]
 
 
 def _recurrent_shapes(gates: int, D: int, H: int, prefix: str = "") -> Shapes:
@@ -176,9 +190,9 @@ _KINDS = {
     "Forecaster": _Kind(
         Forecaster, _forecaster_shapes, {"scaler": (_get_scaler, _set_scaler)}
     ),
-    "RNN": _Kind(RNN, _layer_shapes(1)),
-    "LSTM": _Kind(LSTM, _layer_shapes(lstm.GATES)),
-    "GRU": _Kind(GRU, _layer_shapes(gru.GATES)),
+    "RNN": _Kind(RNN, _layer_shapes(_cells.BLOCKS["rnn"])),
+    "LSTM": _Kind(LSTM, _layer_shapes(_cells.BLOCKS["lstm"])),
+    "GRU": _Kind(GRU, _layer_shapes(_cells.BLOCKS["gru"])),
     "Dense": _Kind(
         Dense,
         lambda a: _dense_shapes(
@@ -364,7 +378,8 @@ def load_model(path: object) -> object:
         name = archive.header["class"]
         kind = _KINDS[name]
         bad = f"{archive.path} is not a valid tutor model file"
-        args, state = _arguments_from(archive.header["args"], kind, bad)
+        stored = _renamed(archive.header["args"], name, bad)
+        args, state = _arguments_from(stored, kind, bad)
         try:
             shapes = kind.shapes(args)
         except ValueError as error:
@@ -373,7 +388,7 @@ def load_model(path: object) -> object:
         try:
             model = kind.cls(**args, rng=0)  # random weights, overwritten below
             for key, set_state in state.items():
-                set_state(model, archive.header["args"][key])
+                set_state(model, stored[key])
         except (TypeError, ValueError) as error:
             raise ValueError(
                 f"{bad}: the arguments stored for the {name} do not build one "
@@ -391,6 +406,25 @@ def load_model(path: object) -> object:
         for key, target in params.items():
             target[...] = archive.read(key)
     return model
+
+
+def _renamed(stored: dict, name: str, bad: str) -> dict:
+    """The arguments of a header under today's names (:data:`RENAMED_ARGUMENTS`,
+    :data:`RENAMED_VALUES`)."""
+    args = {}
+    renames = RENAMED_ARGUMENTS.get(name, {})
+    for key, value in stored.items():
+        new = renames.get(key, key)
+        if new in args or (new != key and new in stored):
+            raise ValueError(
+                f"{bad}: its header gives the argument {new!r} twice, under "
+                f"the old name {key!r} and under {new!r}."
+            )
+        values = RENAMED_VALUES.get(new, {})
+        if isinstance(value, str) and value in values:
+            value = values[value]
+        args[new] = value
+    return args
 
 
 def _arguments_from(stored: dict, kind: _Kind, bad: str) -> tuple[dict, dict]:

@@ -173,9 +173,10 @@ def clip_grad_value(grads: dict[str, np.ndarray], clip_value: float) -> float:
 def _check_params(params: dict[str, np.ndarray]) -> None:
     """Raise ``ValueError`` unless ``params`` maps names to floating NumPy arrays."""
     if not isinstance(params, dict) or not params:
+        given = "{}" if isinstance(params, dict) else type(params).__name__
         raise ValueError(
             f"params must be a non-empty dict {{name: array}}, e.g. layer.params; "
-            f"got {type(params).__name__}."
+            f"got {given}."
         )
     for name, p in params.items():
         if not isinstance(p, np.ndarray) or not np.issubdtype(
@@ -200,11 +201,13 @@ def _check_grads(
                 f"grads[{name!r}] must have the shape of params[{name!r}], "
                 f"{p.shape}; got {g.shape}."
             )
-        if not np.isfinite(g).all():
+        finite = np.isfinite(g)
+        if not finite.all():
             raise ValueError(
-                f"grads[{name!r}] holds NaN or infinite values: training has "
-                f"diverged. Lower the learning rate (now {lr}) or clip the "
-                f"gradients (clip_grad_norm), and check the inputs for NaN."
+                f"grads[{name!r}] must be finite; got {g.size - finite.sum()} "
+                f"NaN or infinite values of {g.size}: training has diverged. "
+                f"Lower the learning rate (now {lr}) or clip the gradients "
+                f"(clip_grad_norm), and check the inputs for NaN."
             )
 
 

@@ -26,7 +26,6 @@ from collections.abc import Callable
 import numpy as np
 
 from tutor import _recurrent
-from tutor._checks import as_rng, check_float_array, check_shape
 from tutor.functional import (
     dsigmoid_from_output,
     dtanh_from_output,
@@ -52,6 +51,9 @@ def _nonlinearity(name: str) -> tuple[Callable, Callable]:
     return _NONLINEARITIES[name]
 
 
+CACHE_KEYS = ("x", "h_prev", "h")
+
+
 def rnn_step_forward(
     x: np.ndarray,
     h_prev: np.ndarray,
@@ -60,7 +62,7 @@ def rnn_step_forward(
     bias_ih: np.ndarray,
     bias_hh: np.ndarray,
     nonlinearity: str = "tanh",
-) -> np.ndarray:
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """One time step of the Elman RNN: the new hidden state from x and h_prev.
 
     ``h = phi(x @ W_ih.T + b_ih + h_prev @ W_hh.T + b_hh)``.
@@ -75,18 +77,20 @@ def rnn_step_forward(
         nonlinearity: ``"tanh"`` or ``"sigmoid"``.
 
     Returns:
-        The new hidden state h, ``(B, H)``.
+        The new hidden state ``h``, ``(B, H)``, and a dict ``cache`` of what
+        :func:`rnn_step_backward` needs: ``"x"``, ``"h_prev"`` and ``"h"``.
     """
     phi, _ = _nonlinearity(nonlinearity)
-    _check_step(x, h_prev, weight_ih, weight_hh, bias_ih, bias_hh)
-    return phi(x @ weight_ih.T + bias_ih + h_prev @ weight_hh.T + bias_hh)
+    x, h_prev, weight_ih, weight_hh, bias_ih, bias_hh = _recurrent.check_step(
+        "rnn", x, h_prev, weight_ih, weight_hh, bias_ih, bias_hh
+    )
+    h = phi(x @ weight_ih.T + bias_ih + h_prev @ weight_hh.T + bias_hh)
+    return h, {"x": x, "h_prev": h_prev, "h": h}
 
 
 def rnn_step_backward(
     dh: np.ndarray,
-    x: np.ndarray,
-    h_prev: np.ndarray,
-    h: np.ndarray,
+    cache: dict[str, np.ndarray],
     weight_ih: np.ndarray,
     weight_hh: np.ndarray,
     nonlinearity: str = "tanh",
@@ -96,11 +100,8 @@ def rnn_step_backward(
     Args:
         dh: the gradient of the loss with respect to this step's output h,
             ``(B, H)``.
-        x: the inputs of the step, ``(B, D)``.
-        h_prev: the previous hidden state, ``(B, H)``.
-        h: the output of the step, ``(B, H)`` (the derivative of phi is computed
-            from it).
-        weight_ih: ``(H, D)``.
+        cache: the dict returned by :func:`rnn_step_forward`.
+        weight_ih: ``(H, D)``, as in the forward step.
         weight_hh: ``(H, H)``.
         nonlinearity: ``"tanh"`` or ``"sigmoid"``, as in the forward step.
 
@@ -111,10 +112,12 @@ def rnn_step_backward(
         "bias_hh": (H,)}``, summed over the batch.
     """
     _, dphi = _nonlinearity(nonlinearity)
-    _check_step(x, h_prev, weight_ih, weight_hh)
-    check_shape("h", h, h_prev.shape, "(B, H)")
-    check_shape("dh", dh, h_prev.shape, "(B, H)")
-    # through phi: the gradient of the pre-activation a, (B, H)
+    dh, weight_ih, weight_hh = _recurrent.check_step_cache(
+        "rnn", dh, cache, CACHE_KEYS, weight_ih, weight_hh
+    )
+    x, h_prev, h = cache["x"], cache["h_prev"], cache["h"]
+    # through phi (its derivative from its output h): the gradient of the
+    # pre-activation a, (B, H)
     da = dh * dphi(h)
     grads = {
         "weight_ih": da.T @ x,  # a depends on W_ih through x_t W_ih^T
@@ -127,34 +130,18 @@ def rnn_step_backward(
     return dx, dh_prev, grads
 
 
-def _check_step(
-    x, h_prev, weight_ih, weight_hh, bias_ih=None, bias_hh=None
-) -> None:
-    """Check that the arguments of one step fit together (sizes taken from the weights)."""
-    weight_ih = check_float_array("weight_ih", weight_ih)
-    hidden_size, input_size = (
-        weight_ih.shape if weight_ih.ndim == 2 else (None, None)
-    )
-    check_shape("weight_ih", weight_ih, (None, None), "(H, D)")
-    check_shape("weight_hh", weight_hh, (hidden_size, hidden_size), "(H, H)")
-    hint = "A single example needs a batch axis of size one: pass x[None, :]."
-    check_shape(
-        "x", check_float_array("x", x), (None, input_size), "(B, D)", hint
-    )
-    check_shape("h_prev", h_prev, (np.shape(x)[0], hidden_size), "(B, H)")
-    for name, bias in (("bias_ih", bias_ih), ("bias_hh", bias_hh)):
-        if bias is not None:
-            check_shape(name, bias, (hidden_size,), "(H,)")
-
-
 class RNN:
     """A single-layer Elman RNN over batches of sequences, with a hand-written backward pass.
 
     ``h_t = phi(x_t @ weight_ih.T + bias_ih + h_{t-1} @ weight_hh.T + bias_hh)``
-    for t = 1..T, starting from the given state h_0 (zeros by default); the
-    output is the sequence of hidden states h_1..h_T. This is
-    ``torch.nn.RNN(input_size, hidden_size, nonlinearity)`` with one layer, with
-    the same parameter names, shapes and initialisation.
+    for t = 1..T, from the state h_0 (zeros by default), as in
+    :func:`rnn_step_forward`; the output is h_1..h_T. This is
+    ``torch.nn.RNN(input_size, hidden_size, nonlinearity)`` with one layer,
+    with the same parameter names, shapes and initialisation.
+
+    :class:`~tutor.lstm.LSTM` and :class:`~tutor.gru.GRU` have the same
+    interface; what is said here of the arguments, of ``params`` and ``grads``
+    and of :meth:`forward` and :meth:`backward` holds for them too.
 
     Args:
         input_size: D, the number of input features per time step.
@@ -168,8 +155,9 @@ class RNN:
             ``(B, T, H)``, as in PyTorch. States are ``(B, H)`` either way.
 
     Attributes:
-        params: ``{"weight_ih": (H, D), "weight_hh": (H, H), "bias_ih": (H,), "bias_hh": (H,)}``,
-            drawn from U(-1/sqrt(H), 1/sqrt(H)). Optimisers update these arrays in place.
+        params: ``{"weight_ih": (G*H, D), "weight_hh": (G*H, H), "bias_ih": (G*H,),
+            "bias_hh": (G*H,)}`` with G = 1, drawn from U(-1/sqrt(H), 1/sqrt(H)) in
+            that order. Optimisers update these arrays in place.
         grads: the same keys and shapes, overwritten (not accumulated) by :meth:`backward`.
 
     Example:
@@ -192,43 +180,30 @@ class RNN:
         dtype: type | np.dtype = np.float64,
         batch_first: bool = False,
     ) -> None:
-        _recurrent.check_sizes(input_size, hidden_size)
-        self.batch_first = _recurrent.check_bool("batch_first", batch_first)
         self.phi, self.dphi = _nonlinearity(nonlinearity)
-        self.input_size, self.hidden_size = int(input_size), int(hidden_size)
         self.nonlinearity = nonlinearity
-        self.dtype = _recurrent.check_dtype(dtype)
-        rng = as_rng(rng)
-        self.params = _recurrent.init_params(
-            rng, self.input_size, self.hidden_size, 1, self.dtype
+        _recurrent.init_layer(
+            self, input_size, hidden_size, 1, rng, dtype, batch_first
         )
-        self.grads = {
-            name: np.zeros_like(value) for name, value in self.params.items()
-        }
-        self._cache = None
 
     def __repr__(self) -> str:
-        return (
-            f"RNN(input_size={self.input_size}, hidden_size={self.hidden_size}, "
-            f"nonlinearity={self.nonlinearity!r}, dtype=np.{self.dtype.name}"
-            + (", batch_first=True)" if self.batch_first else ")")
-        )
+        return _recurrent.layer_repr(self, nonlinearity=self.nonlinearity)
 
     def forward(
         self,
         x: np.ndarray,
         state: np.ndarray | None = None,
         *,
-        one_hot: bool = False,
+        ids: bool = False,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Run the RNN over a batch of sequences.
 
         Args:
             x: inputs, ``(T, B, D)``, time-major, in the layer's dtype; with
-                ``one_hot=True``, ``(T, B)`` integer ids in ``0..D-1`` instead.
+                ``ids=True``, ``(T, B)`` integer ids in ``0..D-1`` instead.
                 ``(B, T, D)`` and ``(B, T)`` if the layer is ``batch_first``.
             state: the initial hidden state h_0, ``(B, H)``; ``None`` means zeros.
-            one_hot: ``True`` when ``x`` holds ids, each standing for the one-hot vector
+            ids: ``True`` when ``x`` holds ids, each standing for the one-hot vector
                 of size D with a 1 at that index (characters, words). The result is the
                 same as for those vectors, but the input product ``x_t @ W_ih.T`` is
                 computed by looking up column ``x_t`` of ``W_ih``, and :meth:`backward`
@@ -245,46 +220,23 @@ class RNN:
         Raises:
             ValueError: ``x`` or ``state`` has the wrong shape or dtype, or holds NaN or inf.
         """
-        p = self.params
-        _recurrent.check_params(
-            p, self.input_size, self.hidden_size, 1, self.dtype
-        )
-        # x checked in the layer's layout, and from here on time-major
-        x = _recurrent.check_layer_input(self, x, one_hot)
-        (T, B), D = x.shape[:2], self.input_size
-        H = self.hidden_size
+        p, H = self.params, self.hidden_size
+        x, T, B = _recurrent.start_forward(self, x, ids, 1)
         h0 = _recurrent.check_state("state", state, B, H, self.dtype)
 
-        # states[0] is h_0 and states[t] is h_t: one array, so that out = states[1:] and the
-        # previous states states[:-1] needed by backward are both views, not copies.
+        # states[0] is h_0 and states[t] is h_t: one array, so that out = states[1:]
+        # and the previous states states[:-1] needed by backward are both views.
         states = np.empty((T + 1, B, H), dtype=self.dtype)
         states[0] = h0
-        # The input part of every pre-activation, for all T steps in one matrix product.
         bias = p["bias_ih"] + p["bias_hh"]
-        if one_hot:  # a one-hot x_t picks out column x_t of W_ih: a lookup, not a product
-            table = (
-                p["weight_ih"].T + bias
-            )  # (D, H): row k is the input part for id k
-            # The ids were checked, so mode="clip" changes none; it spares take a buffered copy.
-            np.take(table, x, axis=0, out=states[1:], mode="clip")
-        else:
-            np.matmul(
-                x.reshape(T * B, D),
-                p["weight_ih"].T,
-                out=states[1:].reshape(T * B, H),
-            )
-            states[1:] += bias
+        _recurrent.project_inputs(x, p["weight_ih"], bias, states[1:], ids)
         # A contiguous copy of W_hh^T: BLAS multiplies by it faster than by the
         # transposed view, and the copy (H x H) is made once, not once per step.
         W_hh_T = np.ascontiguousarray(p["weight_hh"].T)
-        for t in range(
-            1, T + 1
-        ):  # the recurrence: one (B, H) @ (H, H) product per step
+        for t in range(1, T + 1):  # one (B, H) @ (H, H) product per step
             states[t] = self.phi(states[t] + states[t - 1] @ W_hh_T)
 
-        states.flags.writeable = (
-            False  # backward reads these; protect them from the caller
-        )
+        states.flags.writeable = False  # backward reads them: keep them intact
         self._cache = (x, states)
         if self.batch_first:
             return states[1:].swapaxes(0, 1), states[T]
@@ -294,6 +246,9 @@ class RNN:
         self, dout: np.ndarray | None, dstate: np.ndarray | None = None
     ) -> tuple[np.ndarray | None, np.ndarray]:
         """Backpropagate through the last :meth:`forward` and fill ``grads``.
+
+        Backward may be called several times after one forward (for example with
+        different ``dout``); each call uses the values of the last forward.
 
         Args:
             dout: the gradient of the loss with respect to ``out``,
@@ -305,13 +260,10 @@ class RNN:
                 ``out[-1]`` is h_T as well, so a loss on both gets
                 ``dout[-1] + dstate``.
 
-        Backward may be called several times after one forward (for example with
-        different ``dout``); each call uses the values of the last forward.
-
         Returns:
             The pair ``(dx, dh0)``: the gradients with respect to the inputs,
             ``(T, B, D)`` or ``(B, T, D)`` like ``x`` (``None`` after a forward with
-            ``one_hot=True``: ids have no gradient), and the initial state,
+            ``ids=True``: ids have no gradient), and the initial state,
             ``(B, H)``. ``self.grads`` is overwritten in place.
 
         Raises:
@@ -319,42 +271,19 @@ class RNN:
             ValueError: ``dout`` or ``dstate`` has the wrong shape or dtype, or
                 holds NaN or inf.
         """
-        _recurrent.require_cache(self._cache, "RNN")
-        x, states = self._cache
-        one_hot = x.ndim == 2  # (T, B) ids from forward(..., one_hot=True)
-        (T, B), D = x.shape[:2], self.input_size
-        H = self.hidden_size
-        dout = _recurrent.check_dout(
-            dout, T, B, H, self.dtype, batch_first=self.batch_first
+        (x, states), dout = _recurrent.start_backward(self, dout)
+        T, B = x.shape[:2]
+        dh = _recurrent.check_state(
+            "dstate", dstate, B, self.hidden_size, self.dtype
         )
-        dh = _recurrent.check_state("dstate", dstate, B, H, self.dtype)
-        p, g = self.params, self.grads
-
         # da[t] becomes the gradient of the pre-activation a_t. It starts as
         # phi'(a_t), for all steps at once (one call on (T, B, H) is faster than
         # T small ones); the loop then multiplies in the gradient reaching h_t,
         # from the output and from step t + 1.
         da = self.dphi(states[1:])
-        W_hh = p["weight_hh"]
+        W_hh = self.params["weight_hh"]
         for t in range(T - 1, -1, -1):
             da[t] *= dout[t] + dh
             dh = da[t] @ W_hh  # on to h_{t-1}
-
-        # The weights are shared by all steps, so their gradients are sums over
-        # t; with the steps stacked as rows, each sum is one large matrix
-        # product instead of T small ones.
-        da_rows = da.reshape(T * B, H)
-        if one_hot:
-            x_rows = _recurrent.one_hot_rows(x, D, self.dtype)
-        else:
-            x_rows = x.reshape(T * B, D)
-        np.matmul(da_rows.T, x_rows, out=g["weight_ih"])
-        np.matmul(da_rows.T, states[:-1].reshape(T * B, H), out=g["weight_hh"])
-        da_rows.sum(axis=0, out=g["bias_ih"])
-        g["bias_hh"][...] = g["bias_ih"]
-        if one_hot:  # ids have no gradient
-            return None, dh
-        dx = (da_rows @ p["weight_ih"]).reshape(T, B, D)
-        if self.batch_first:
-            dx = dx.swapaxes(0, 1)  # back to (B, T, D), like x
+        dx = _recurrent.weight_gradients(self, x, states[:-1], [da])
         return dx, dh

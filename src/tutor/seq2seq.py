@@ -20,7 +20,9 @@ states whose weights depend on the decoder's state (see :mod:`tutor.attention`):
 
 Because ``c_t`` depends on ``s_{t-1}``, the decoder's input is not known before
 it runs, so the decoder is a loop over the step functions of its cell
-(``tutor.gru.gru_step_forward`` and so on), not a sequence layer.
+(``tutor.gru.gru_step_forward`` and so on, which share one form: the state
+and a cache forward, the state's gradients and the cache backward), not a
+sequence layer.
 
 Training uses *teacher forcing*: the decoder's input at step t is the true
 previous target symbol, so all T steps run in one pass and the loss is the mean
@@ -39,7 +41,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from tutor._cells import make_layer
+from tutor._cells import check_cell, make_layer
 from tutor._checks import (
     as_rng,
     check_float_array,
@@ -72,8 +74,6 @@ __all__ = [
     "score_by_length",
     "train_seq2seq",
 ]
-
-_CELLS = ("gru", "lstm", "rnn")
 
 
 class Seq2Seq:
@@ -143,10 +143,7 @@ class Seq2Seq:
             raise ValueError(
                 f"attention must be True or False; got {attention!r}."
             )
-        if cell not in _CELLS:
-            raise ValueError(
-                f"cell must be one of {sorted(_CELLS)}; got {cell!r}."
-            )
+        check_cell(cell)
         if attention_size is None:
             attention_size = hidden_size
         check_int("attention_size", attention_size)
@@ -233,9 +230,8 @@ class Seq2Seq:
         src_mask = self._check_src_mask(src_mask, src.shape)
         enc_out, keys, state = self._encode(src)
         start = np.full((1, B), self.start)
-        inputs = self._one_hot[
-            np.concatenate([start, tgt[:-1]])
-        ]  # (T, B, vocab_out + 1)
+        # (T, B, vocab_out + 1)
+        inputs = self._one_hot[np.concatenate([start, tgt[:-1]])]
         features = np.empty((T, B, self.readout.in_features), dtype=self.dtype)
         weights = (
             np.empty((T, S, B), dtype=self.dtype)
@@ -243,18 +239,16 @@ class Seq2Seq:
             else None
         )
         caches = []
-        for t in range(
-            T
-        ):  # teacher forcing: step t reads the true symbol tgt[t - 1]
+        # teacher forcing: step t reads the true symbol tgt[t - 1]
+        for t in range(T):
             features[t], state, alpha, cache = self._decoder_step(
                 inputs[t], state, enc_out, keys, src_mask
             )
             caches.append(cache)
             if weights is not None:
                 weights[t] = alpha
-        logits = self.readout.forward(
-            features
-        )  # all T steps in one matrix product
+        # all T steps in one matrix product
+        logits = self.readout.forward(features)
         self._cache = (enc_out, keys, caches)
         return logits, weights
 
@@ -285,22 +279,18 @@ class Seq2Seq:
             "(T, B, vocab_out)",
             "It must have the shape of the logits of the last forward.",
         )
-        V = (
-            self.vocab_out + 1
-        )  # the decoder's one-hot input: vocab_out symbols and the start
-        dfeatures = self.readout.backward(
-            dlogits
-        )  # (T, B, H [+ H]), fills the readout's grads
+        # the decoder's one-hot input: vocab_out symbols and the start
+        V = self.vocab_out + 1
+        # (T, B, H [+ H]); fills the readout's grads
+        dfeatures = self.readout.backward(dlogits)
         dec = self.decoder.params
         dec_grads = {
             name: np.zeros_like(g) for name, g in self.decoder.grads.items()
         }
-        dh_next = np.zeros(
-            (B, H), dtype=self.dtype
-        )  # from step t + 1 back to s_t
-        dc_next = np.zeros(
-            (B, H), dtype=self.dtype
-        )  # the LSTM's cell state; unused otherwise
+        # The gradient that reaches s_t from step t + 1: h, or the LSTM's
+        # pair (h, c).
+        dstate = _zero_state(self.cell, (B, H), self.dtype)
+        _, step_backward = _STEPS[self.cell]
         if self.use_attention:
             att, att_grads = self.attention, self._attention_grads
             for g in att_grads.values():
@@ -309,33 +299,30 @@ class Seq2Seq:
             dkeys = np.zeros_like(keys)
         for t in range(T - 1, -1, -1):
             dec_cache, att_cache = caches[t]
-            dh = (
-                dfeatures[t, :, :H] + dh_next
-            )  # s_t feeds the readout and step t + 1
-            dx, dh_next, dc_next, step_grads = _step_backward(
-                self.cell, dh, dc_next, dec_cache, dec
+            # s_t feeds the readout as well as step t + 1
+            dstate = _add_to_hidden(dstate, dfeatures[t, :, :H])
+            dx, dstate, step_grads = step_backward(
+                dstate, dec_cache, dec["weight_ih"], dec["weight_hh"]
             )
-            for (
-                name,
-                g,
-            ) in step_grads.items():  # the weights are shared by all steps
+            # the weights are shared by all steps
+            for name, g in step_grads.items():
                 dec_grads[name] += g
-            if (
-                self.use_attention
-            ):  # c_t feeds the readout and the decoder's input
+            if self.use_attention:
+                # c_t feeds the readout and the decoder's input
                 dcontext = dfeatures[t, :, H:] + dx[:, V:]
                 ds, denc, dk, step_grads = additive_attention_backward(
                     dcontext, att_cache, att["weight_dec"], att["v"]
                 )
-                dh_next += ds  # c_t was computed from s_{t-1}
+                # c_t was computed from s_{t-1}
+                dstate = _add_to_hidden(dstate, ds)
                 denc_out += denc
                 dkeys += dk
                 for name, g in step_grads.items():
                     att_grads[name] += g
         for name, g in dec_grads.items():
             self.decoder.grads[name][...] = g
-        # What reaches the decoder's initial state goes on to the encoder's last state.
-        dstate = (dh_next, dc_next) if self.cell == "lstm" else dh_next
+        # What reaches the decoder's initial state goes on to the encoder's
+        # last state.
         if self.use_attention:
             denc, key_grads = attention_keys_backward(
                 dkeys, enc_out, att["weight_enc"]
@@ -424,9 +411,8 @@ class Seq2Seq:
         )
         readout = self.readout.params
         previous = np.full(B, self.start)
-        for t in range(
-            max_len
-        ):  # step t reads the symbol the model chose at step t - 1
+        # step t reads the symbol the model chose at step t - 1
+        for t in range(max_len):
             features, state, alpha, _ = self._decoder_step(
                 self._one_hot[previous], state, enc_out, keys, src_mask
             )
@@ -441,9 +427,8 @@ class Seq2Seq:
         ``(S, B, A)`` (``None`` without attention) and its last state."""
         enc_out, state = self.encoder.forward(self._in_eye[src])
         keys = None
-        if (
-            self.use_attention
-        ):  # W_a h_j + b for every j: once, not once per decoder step
+        # W_a h_j + b for every j: once, not once per decoder step
+        if self.use_attention:
             keys = attention_keys(
                 enc_out, self.attention["weight_enc"], self.attention["bias"]
             )
@@ -456,16 +441,23 @@ class Seq2Seq:
         x, context, alpha, att_cache = y_prev, None, None, None
         if self.use_attention:
             att = self.attention
-            s = state[0] if self.cell == "lstm" else state  # s_{t-1}
             context, alpha, att_cache = additive_attention_forward(
-                s, enc_out, keys, att["weight_dec"], att["v"], src_mask
+                _hidden(state),
+                enc_out,
+                keys,
+                att["weight_dec"],
+                att["v"],
+                src_mask,
             )
             x = np.concatenate(
                 [y_prev, context], axis=1
             )  # [onehot(y_{t-1}), c_t]
-        h, state, dec_cache = _step_forward(
-            self.cell, x, state, self.decoder.params
+        step_forward, _ = _STEPS[self.cell]
+        p = self.decoder.params
+        state, dec_cache = step_forward(
+            x, state, p["weight_ih"], p["weight_hh"], p["bias_ih"], p["bias_hh"]
         )
+        h = _hidden(state)
         features = (
             h if context is None else np.concatenate([h, context], axis=1)
         )
@@ -491,49 +483,31 @@ class Seq2Seq:
         return src, tgt
 
 
-def _step_forward(cell: str, x, state, p):
-    """One step of the decoder's cell; return ``(h, state, cache)``."""
+#: Each cell's step functions. Their states: ``h``, or the LSTM's ``(h, c)``.
+_STEPS = {
+    "rnn": (rnn_step_forward, rnn_step_backward),
+    "lstm": (lstm_step_forward, lstm_step_backward),
+    "gru": (gru_step_forward, gru_step_backward),
+}
+
+
+def _hidden(state):
+    """The hidden state ``h`` of a cell's state: ``h`` of the LSTM's ``(h, c)``."""
+    return state[0] if isinstance(state, tuple) else state
+
+
+def _add_to_hidden(dstate, dh: np.ndarray):
+    """``dstate`` with ``dh`` added to the gradient of its hidden state."""
+    if isinstance(dstate, tuple):
+        return (dstate[0] + dh, *dstate[1:])
+    return dstate + dh
+
+
+def _zero_state(cell: str, shape: tuple[int, int], dtype: np.dtype):
+    """Zeros in the form of ``cell``'s state."""
     if cell == "lstm":
-        h_prev, c_prev = state
-        h, c, cache = lstm_step_forward(
-            x,
-            h_prev,
-            c_prev,
-            p["weight_ih"],
-            p["weight_hh"],
-            p["bias_ih"],
-            p["bias_hh"],
-        )
-        return h, (h, c), cache
-    if cell == "gru":
-        h, cache = gru_step_forward(
-            x, state, p["weight_ih"], p["weight_hh"], p["bias_ih"], p["bias_hh"]
-        )
-        return h, h, cache
-    h = rnn_step_forward(
-        x, state, p["weight_ih"], p["weight_hh"], p["bias_ih"], p["bias_hh"]
-    )
-    return h, h, (x, state, h)
-
-
-def _step_backward(cell: str, dh, dc, cache, p):
-    """The backward pass of :func:`_step_forward`; return ``(dx, dh_prev, dc_prev, grads)``.
-
-    ``dc`` and the returned ``dc_prev`` are the cell state's gradients (LSTM only;
-    ``dc_prev`` is ``dc`` unchanged for the other cells, which have no cell state).
-    """
-    if cell == "lstm":
-        return lstm_step_backward(dh, dc, cache, p["weight_ih"], p["weight_hh"])
-    if cell == "gru":
-        dx, dh_prev, grads = gru_step_backward(
-            dh, cache, p["weight_ih"], p["weight_hh"]
-        )
-    else:
-        x, h_prev, h = cache
-        dx, dh_prev, grads = rnn_step_backward(
-            dh, x, h_prev, h, p["weight_ih"], p["weight_hh"]
-        )
-    return dx, dh_prev, dc, grads
+        return (np.zeros(shape, dtype), np.zeros(shape, dtype))
+    return np.zeros(shape, dtype)
 
 
 def _flat(parts: dict[str, dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
@@ -639,7 +613,7 @@ def score_by_length(
 def train_seq2seq(
     model: Seq2Seq,
     task_fn: Callable[..., tuple[np.ndarray, np.ndarray]],
-    n_steps: int,
+    n_updates: int,
     *,
     batch_size: int = 32,
     lr: float = 0.003,
@@ -659,7 +633,7 @@ def train_seq2seq(
         task_fn: called as ``task_fn(batch_size, rng=generator)``, returns ``(src, tgt)``
             (for example a :class:`tutor.data.copy_tasks.Seq2SeqBatch`); for instance
             ``functools.partial(reverse_task, length=20, vocab_size=8)``.
-        n_steps: the number of optimiser steps.
+        n_updates: the number of updates (optimiser steps).
         batch_size: B, the sequences per batch.
         lr: Adam's learning rate.
         clip_norm: the largest global norm of the gradient (:func:`tutor.optim.clip_grad_norm`);
@@ -687,7 +661,7 @@ def train_seq2seq(
         loss_and_grads,
         optimizer,
         lambda step: task_fn(batch_size, rng=rng),
-        n_steps,
+        n_updates,
         clip_norm=clip_norm,
         evaluate=evaluate,
         eval_every=eval_every,

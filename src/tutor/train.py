@@ -49,14 +49,14 @@ def train(
     loss_and_grads: Callable[[object], tuple[float, dict[str, np.ndarray]]],
     optimizer,
     batches: Iterable | Callable[[int], object],
-    n_steps: int,
+    n_updates: int,
     *,
     clip_norm: float | None = None,
     evaluate: Callable[[], object] | None = None,
     eval_every: int = 100,
     progress: bool | None = None,
 ) -> History:
-    """Run ``n_steps`` steps of gradient descent.
+    """Run ``n_updates`` updates (steps of gradient descent).
 
     Args:
         loss_and_grads: ``batch -> (loss, grads)``; ``grads`` has the keys of
@@ -66,7 +66,7 @@ def train(
             :class:`tutor.optim.Adam`.
         batches: where batches come from: an iterable (e.g. :func:`minibatches`)
             or a function ``step -> batch``.
-        n_steps: the number of optimiser steps.
+        n_updates: the number of updates (optimiser steps).
         clip_norm: if given, clip the gradients' global norm to it before each
             step.
         evaluate: if given, a function of no arguments called every
@@ -79,11 +79,11 @@ def train(
     Returns:
         A :class:`History` of the run.
     """
-    check_int("n_steps", n_steps, minimum=0)
+    check_int("n_updates", n_updates, minimum=0)
     check_int("eval_every", eval_every)
-    next_batch = batches if callable(batches) else _batch_function(batches)
+    next_batch = _batch_function(batches, n_updates)
     history = History()
-    bar = progress_bar(range(n_steps), progress, leave=False)
+    bar = progress_bar(range(n_updates), progress, leave=False)
     for step in bar:
         loss, grads = loss_and_grads(next_batch(step))
         if not np.isfinite(loss):
@@ -95,7 +95,7 @@ def train(
             history.grad_norms.append(clip_grad_norm(grads, clip_norm))
         optimizer.step(grads)
         history.losses.append(float(loss))
-        if (step + 1) % eval_every == 0 or step + 1 == n_steps:
+        if (step + 1) % eval_every == 0 or step + 1 == n_updates:
             bar.set_postfix(loss=f"{loss:.4g}")
             if evaluate is not None:
                 history.evals.append((step + 1, evaluate()))
@@ -131,10 +131,11 @@ def minibatches(
     n = sizes[0]
     if n is None or any(size != n for size in sizes):
         raise ValueError(
-            f"every array must have the same size along axis {axis} (the "
+            f"arrays must all have the same size along axis {axis} (the "
             f"examples); got shapes {[a.shape for a in arrays]}."
         )
-    if not 1 <= batch_size <= n:
+    check_int("batch_size", batch_size)
+    if batch_size > n:
         raise ValueError(
             f"batch_size must be between 1 and the number of examples, {n}; got {batch_size}."
         )
@@ -188,8 +189,15 @@ def _notebook_bars() -> bool:
     return chosen is not tqdm
 
 
-def _batch_function(batches: Iterable) -> Callable[[int], object]:
-    """Turn an iterable of batches into a function ``step -> next batch``."""
+def _batch_function(
+    batches: Iterable | Callable[[int], object], n_updates: int
+) -> Callable[[int], object]:
+    """Turn ``batches`` into a function ``step -> next batch``.
+
+    A function is returned as it is; an iterable is read one batch a step.
+    """
+    if callable(batches):
+        return batches
     iterator = iter(batches)
 
     def next_batch(step: int) -> object:
@@ -197,8 +205,10 @@ def _batch_function(batches: Iterable) -> Callable[[int], object]:
             return next(iterator)
         except StopIteration:
             raise ValueError(
-                f"batches ran out after {step} batches; pass an endless "
-                f"iterator such as tutor.train.minibatches, or fewer steps."
+                f"batches must give a batch for each of the n_updates = "
+                f"{n_updates} updates; it ran out after {step} batches. Pass "
+                f"an endless iterator such as tutor.train.minibatches, or "
+                f"n_updates <= {step}."
             ) from None
 
     return next_batch

@@ -204,7 +204,8 @@ def token_accuracy(
     pred, target, mask = _check_pair(pred, target, mask)
     if not mask.any():
         raise ValueError(
-            "mask counts no symbol: at least one entry must be True."
+            "mask must have at least one True entry (a symbol that counts); "
+            f"got all {mask.size} entries False."
         )
     return float(((pred == target) & mask).sum() / mask.sum())
 

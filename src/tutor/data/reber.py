@@ -114,7 +114,8 @@ class _Automaton:
     ):
         if sorted(transitions) != list(range(len(transitions))):
             raise ValueError(
-                "the states must be numbered 0, 1, ..., S - 1: they index arrays"
+                "transitions must number the states 0, 1, ..., S - 1 (they "
+                f"index arrays); got the states {sorted(transitions)}."
             )
         self.transitions = transitions
         self.start = 0
@@ -323,15 +324,19 @@ def encode(string: str, dtype: np.dtype | type = np.float64) -> np.ndarray:
     return np.eye(len(ALPHABET), dtype=dtype)[symbol_indices(string)]
 
 
-def _complete_states(string: str, embedded: bool) -> list[int]:
+def _complete_states(
+    string: str, embedded: bool, name: str = "string"
+) -> list[int]:
     """The ``L + 1`` states visited by a complete string; ``ValueError`` if it is not one."""
-    if not is_valid(string, embedded):
+    states = _states(_check_symbols(string, name), embedded)
+    if states is None or states[-1] != _automaton(embedded).end:
         raise ValueError(
-            f"{string!r} is not a complete {_grammar_name(embedded)} string"
+            f"{name} must be a complete {_grammar_name(embedded)} string; "
+            f"got {string!r}"
             + ("" if embedded else " (pass embedded=True for an embedded one)")
-            + "; check it with is_valid."
+            + ". Check it with is_valid."
         )
-    return _states(string, embedded)
+    return states
 
 
 def next_symbol_targets(
@@ -422,7 +427,9 @@ def batch(
             f"Write batch([{strings!r}])."
         )
     if len(strings) == 0:
-        raise ValueError("strings is empty; batch needs at least one string.")
+        raise ValueError(
+            f"strings must hold at least one string; got {strings!r}, empty."
+        )
     automaton = _automaton(embedded)
     n_steps = max(len(string) for string in strings) - 1
     shape = (n_steps, len(strings))
@@ -432,7 +439,9 @@ def batch(
     mask = np.zeros(shape, dtype=bool)
     outer = np.zeros(shape, dtype=bool)
     for column, string in enumerate(strings):
-        states = np.array(_complete_states(string, embedded))
+        states = np.array(
+            _complete_states(string, embedded, f"strings[{column}]")
+        )
         steps = len(string) - 1
         symbols = symbol_indices(string)
         x[np.arange(steps), column, symbols[:-1]] = 1.0

@@ -201,13 +201,22 @@ def monthly_means(
     """
     days = np.asarray(dates, dtype="datetime64[D]")
     values = np.asarray(values, dtype=np.float64)
-    if days.ndim != 1 or values.shape != days.shape:
+    if days.ndim != 1 or days.size == 0:
         raise ValueError(
-            f"dates and values must be 1-D of the same length; got shapes {days.shape} and "
-            f"{values.shape}."
+            f"dates must be a non-empty 1-D array, (N,); got shape {days.shape}."
         )
-    if days.size == 0 or np.any(np.diff(days) <= np.timedelta64(0, "D")):
-        raise ValueError("dates must be non-empty and strictly increasing.")
+    if values.shape != days.shape:
+        raise ValueError(
+            f"values must have the shape of dates, (N,) = {days.shape}; got "
+            f"shape {values.shape}."
+        )
+    not_later = np.flatnonzero(np.diff(days) <= np.timedelta64(0, "D"))
+    if not_later.size:
+        i = int(not_later[0])
+        raise ValueError(
+            f"dates must be strictly increasing; got {days[i]} at index {i} "
+            f"and then {days[i + 1]} at index {i + 1}."
+        )
     month = days.astype("datetime64[M]")
     first = month[0]
     index = (month - first).astype(np.int64)
@@ -260,12 +269,15 @@ def fill_gaps(values: object, times: object | None = None) -> np.ndarray:
     missing = np.isnan(values)
     if missing.all():
         raise ValueError(
-            "values holds no number at all: nothing to interpolate from."
+            f"values holds no number at all: got {values.size} NaN. There is "
+            "nothing to interpolate from."
         )
     if missing[0] or missing[-1]:
+        end = 0 if missing[0] else len(values) - 1
         raise ValueError(
-            "values starts or ends with NaN: a gap at an end cannot be interpolated (it has "
-            "a neighbour on one side only). Cut the series to its first and last measured value."
+            f"values must not start or end with NaN; got values[{end}] = nan. "
+            "A gap at an end cannot be interpolated (it has a neighbour on one "
+            "side only). Cut the series to its first and last measured value."
         )
     values[missing] = np.interp(
         times[missing], times[~missing], values[~missing]

@@ -304,7 +304,8 @@ def letters_to_text(indices: np.ndarray) -> str | list[str]:
         )
     if indices.size and (indices.min() < 0 or indices.max() >= len(LETTERS)):
         raise ValueError(
-            f"letter indices must lie in 0..{len(LETTERS) - 1}; got {indices}."
+            f"indices must lie in 0..{len(LETTERS) - 1} (one per letter); got "
+            f"values from {indices.min()} to {indices.max()}."
         )
     return "".join(LETTERS[i] for i in indices)
 
@@ -342,7 +343,10 @@ def encode_letters(
             f"Turn a text into indices with text_to_indices."
         )
     if indices.size and (indices.min() < 0 or indices.max() >= len(LETTERS)):
-        raise ValueError(f"letter indices must lie in 0..{len(LETTERS) - 1}.")
+        raise ValueError(
+            f"indices must lie in 0..{len(LETTERS) - 1} (one per letter); got "
+            f"values from {indices.min()} to {indices.max()}."
+        )
     return FEATURES.astype(dtype)[indices]
 
 

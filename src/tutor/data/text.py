@@ -96,7 +96,8 @@ def load_text(name: str = "python_reference") -> str:
     """
     if name not in TEXT_SOURCES:
         raise ValueError(
-            f"no shipped text is called {name!r}; the texts are {sorted(TEXT_SOURCES)}."
+            f"name must be one of the shipped texts {sorted(TEXT_SOURCES)}; "
+            f"got {name!r}."
         )
     path = resources.files("tutor.data").joinpath(
         "files", TEXT_SOURCES[name]["file"]
@@ -154,7 +155,8 @@ class Vocabulary:
             A :class:`Vocabulary` with ``len(set(text))`` characters.
         """
         if not isinstance(text, str) or not text:
-            raise ValueError("text must be a non-empty string.")
+            given = repr(text) if isinstance(text, str) else type(text).__name__
+            raise ValueError(f"text must be a non-empty string; got {given}.")
         return cls("".join(sorted(set(text))))
 
     def __len__(self) -> int:
@@ -198,8 +200,9 @@ class Vocabulary:
             position = int(np.argmin(known))
             unknown = sorted(set(text) - set(self.chars))
             raise ValueError(
-                f"the character {text[position]!r} at position {position} is not in the "
-                f"vocabulary ({len(unknown)} unknown characters: {''.join(unknown[:20])!r}). "
+                f"text must hold only characters of the vocabulary; got "
+                f"{text[position]!r} at position {position} ({len(unknown)} "
+                f"unknown characters: {''.join(unknown[:20])!r}). "
                 f"Build the vocabulary from the whole text (Vocabulary.from_text), or remove "
                 f"those characters first."
             )
@@ -374,8 +377,10 @@ def _check_ids(
 ) -> np.ndarray:
     """Return ``ids`` as a non-empty 1-D int64 array (in 0..vocab_size-1 when given)."""
     if isinstance(ids, str):
+        shown = ids if len(ids) <= 20 else ids[:20] + "..."
         raise ValueError(
-            f"{name} must be integer ids, not a string: encode it with vocab.encode."
+            f"{name} must be integer ids, not a string; got the str {shown!r}. "
+            "Encode it with vocab.encode."
         )
     array = np.asarray(ids)
     if (

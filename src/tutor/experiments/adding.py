@@ -29,6 +29,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from tutor._cells import RecurrentReadout
 from tutor._checks import as_rng
 from tutor.analysis import gradient_cosine, state_gradient_norms
 from tutor.data.adding import (
@@ -37,7 +38,7 @@ from tutor.data.adding import (
     last_outputs,
     last_outputs_backward,
 )
-from tutor.feedforward import Dense, named_gradients, named_parameters
+from tutor.feedforward import Dense
 from tutor.functional import mse, sigmoid
 from tutor.optim import Adam, clip_grad_norm, clip_grad_value, global_norm
 from tutor.rnn import RNN
@@ -89,9 +90,7 @@ def adding_network(
             raise ValueError(
                 f"init_scale must be a number > 0 or None; got {init_scale!r}."
             )
-        for array in named_parameters(
-            {"rnn": layer, "readout": readout}
-        ).values():
+        for array in RecurrentReadout(layer, readout).params.values():
             array[...] = rng.uniform(-init_scale, init_scale, size=array.shape)
     return layer, readout
 
@@ -140,14 +139,14 @@ def adding_loss_and_grads(
 
     Returns:
         ``(loss, grads)``: a float, and ``{"rnn.weight_hh": ..., "readout.weight": ...}``,
-        the arrays of ``named_gradients({"rnn": layer, "readout": readout})``
+        the arrays of ``RecurrentReadout(layer, readout).grads``
         (the layers' own arrays, overwritten by the next call), or ``None``.
     """
     loss, dout = _loss_and_dout(layer, readout, task, output)
     if dout is None:
         return loss, None
     layer.backward(dout)
-    return loss, named_gradients({"rnn": layer, "readout": readout})
+    return loss, RecurrentReadout(layer, readout).grads
 
 
 def adding_state_gradient_norms(
@@ -225,7 +224,7 @@ class AddingRun(NamedTuple):
     """The record of one :func:`train_adding` run.
 
     Attributes:
-        losses: ``(n,)``, the training loss of each update taken (n = ``n_steps``,
+        losses: ``(n,)``, the training loss of each update taken (n = ``n_updates``,
             or fewer when the run diverged).
         grad_norms: ``(n,)``, the global norm of the gradient before clipping.
         cosines: ``(n,)``, for ``clip="value"``, the cosine between the gradient
@@ -254,7 +253,7 @@ def train_adding(
     readout: Dense,
     optimizer,
     T: int,
-    n_steps: int,
+    n_updates: int,
     *,
     seed: int,
     batch_size: int = 32,
@@ -277,10 +276,10 @@ def train_adding(
         layer: a recurrent layer with 2 inputs (changed in place by training).
         readout: a :class:`tutor.feedforward.Dense` ``H -> 1``.
         optimizer: built on
-            ``named_parameters({"rnn": layer, "readout": readout})``, e.g.
+            ``RecurrentReadout(layer, readout).params``, e.g.
             :class:`tutor.optim.SGD`.
         T: the minimal sequence length of the task.
-        n_steps: the number of updates.
+        n_updates: the number of updates.
         seed: seeds the training batches and, separately, the test sequences.
         batch_size: B.
         output: ``"linear"`` or ``"sigmoid"``.
@@ -298,7 +297,7 @@ def train_adding(
     rng = np.random.default_rng(seed)
     losses, grad_norms, cosines = [], [], []
     diverged_at = None
-    for step in range(n_steps):
+    for step in range(n_updates):
         task = adding_problem(batch_size, T, rng)
         loss, grads = adding_loss_and_grads(layer, readout, task, output)
         # a huge gradient's squared norm may overflow
@@ -356,7 +355,7 @@ def length_sweep(
     *,
     make_network: Callable[[int], tuple[object, Dense]] | None = None,
     lr: float = 0.01,
-    n_steps: int = 3000,
+    n_updates: int = 3000,
     clip_norm: float | None = 1.0,
     output: str = "sigmoid",
     **kwargs,
@@ -370,7 +369,7 @@ def length_sweep(
             H = 8 and every weight drawn from ``U(-0.1, 0.1)``
             (``adding_network(8, seed, init_scale=0.1)``).
         lr: Adam's learning rate.
-        n_steps: the number of updates of each run.
+        n_updates: the number of updates of each run.
         clip_norm: the global-norm clipping threshold; ``None`` for no clipping.
         output: ``"linear"`` or ``"sigmoid"``.
         **kwargs: passed on to :func:`train_adding` (``batch_size``, ``test_size``).
@@ -390,15 +389,13 @@ def length_sweep(
     for i, seed in enumerate(seeds):
         for j, T in enumerate(lengths):
             layer, readout = make_network(seed)
-            optimizer = Adam(
-                named_parameters({"rnn": layer, "readout": readout}), lr=lr
-            )
+            optimizer = Adam(RecurrentReadout(layer, readout).params, lr=lr)
             run = train_adding(
                 layer,
                 readout,
                 optimizer,
                 T,
-                n_steps,
+                n_updates,
                 seed=seed,
                 output=output,
                 clip=clip,

@@ -20,10 +20,11 @@ from typing import NamedTuple
 
 import numpy as np
 
+from tutor._cells import RecurrentReadout
 from tutor._checks import check_int
 from tutor.bptt import full_bptt, truncated_bptt
 from tutor.data.recall import RecallTask, delayed_recall
-from tutor.feedforward import Dense, named_parameters
+from tutor.feedforward import Dense
 from tutor.functional import softmax_cross_entropy
 from tutor.optim import Adam
 from tutor.rnn import RNN
@@ -238,9 +239,7 @@ def train_recall(
     data = delayed_recall(n_steps, delay, rng, n_streams, n_symbols)
     layer = RNN(n_symbols, hidden_size, rng=rng)
     readout = Dense(hidden_size, n_symbols, rng=rng)
-    optimizer = Adam(
-        named_parameters({"rnn": layer, "readout": readout}), lr=lr
-    )
+    optimizer = Adam(RecurrentReadout(layer, readout).params, lr=lr)
     losses = truncated_bptt(
         layer,
         readout,

@@ -1,7 +1,7 @@
 """Simple RNN, LSTM and GRU at equal parameter count, on three tasks, over several seeds.
 
 The chapter "Gated recurrent units" repeats the comparison of Chung et al.
-(2014) at small scale: each kind of recurrent layer (a *cell*: ``"srn"``,
+(2014) at small scale: each kind of recurrent layer (a *cell*: ``"rnn"``,
 ``"lstm"`` or ``"gru"``) is given about the same number of parameters, trained
 on the same task with the same recipe for several seeds, and scored on four
 things: whether it succeeds, after how many updates, how long one update takes,
@@ -57,7 +57,7 @@ from tutor.experiments.reber import (
     score_strings,
     select,
 )
-from tutor.feedforward import Dense, named_gradients, named_parameters
+from tutor.feedforward import Dense
 from tutor.functional import softmax_cross_entropy
 from tutor.optim import Adam, clip_grad_norm
 
@@ -85,7 +85,7 @@ __all__ = [
 ]
 
 #: The recurrent layers compared, a simple (Elman) RNN with tanh units, an LSTM and a GRU.
-CELLS = ("srn", "lstm", "gru")
+CELLS = _cells.CELLS
 
 #: The tasks, in the order of the chapter's table.
 TASKS = ("adding", "reber", "recall")
@@ -162,7 +162,7 @@ def make_layer(
     """Build a recurrent layer of the given kind, with PyTorch's initialisation.
 
     Args:
-        cell: ``"srn"``, ``"lstm"`` or ``"gru"``.
+        cell: ``"rnn"``, ``"lstm"`` or ``"gru"``.
         input_size: D.
         hidden_size: H.
         rng: an ``int`` seed or a ``numpy.random.Generator``.
@@ -173,13 +173,13 @@ def make_layer(
     Returns:
         A :class:`tutor.rnn.RNN`, :class:`tutor.lstm.LSTM` or :class:`tutor.gru.GRU`.
     """
-    _check_choice("cell", cell, CELLS)
+    _cells.check_cell(cell)
     return _cells.make_layer(
         cell,
         input_size,
         hidden_size,
         rng=rng,
-        gate_bias=None if cell == "srn" else gate_bias,
+        gate_bias=None if cell == "rnn" else gate_bias,
     )
 
 
@@ -196,7 +196,7 @@ def count_parameters(
     the GRU; the readout has ``O (H + 1)``.
 
     Args:
-        cell: ``"srn"`` (G = 1), ``"lstm"`` (G = 4) or ``"gru"`` (G = 3).
+        cell: ``"rnn"`` (G = 1), ``"lstm"`` (G = 4) or ``"gru"`` (G = 3).
         input_size: D.
         hidden_size: H.
         output_size: O.
@@ -208,7 +208,7 @@ def count_parameters(
         >>> count_parameters("lstm", 2, 8, 1), count_parameters("gru", 2, 9, 1)
         (361, 343)
     """
-    _check_choice("cell", cell, CELLS)
+    _cells.check_cell(cell)
     check_int("output_size", output_size)
     return _cells.count_parameters(cell, input_size, hidden_size, output_size)
 
@@ -219,7 +219,7 @@ def matched_hidden_size(
     """The hidden size H whose :func:`count_parameters` is closest to ``n_params``.
 
     Args:
-        cell: ``"srn"``, ``"lstm"`` or ``"gru"``.
+        cell: ``"rnn"``, ``"lstm"`` or ``"gru"``.
         n_params: the parameter budget.
         input_size: D.
         output_size: O.
@@ -268,7 +268,7 @@ class Run(NamedTuple):
 
     Attributes:
         task: ``"adding"``, ``"reber"`` or ``"recall"``.
-        cell: ``"srn"``, ``"lstm"`` or ``"gru"``.
+        cell: ``"rnn"``, ``"lstm"`` or ``"gru"``.
         hidden_size: H.
         n_params: :func:`count_parameters` of the network.
         seed: the seed of the weights and the data.
@@ -368,7 +368,7 @@ def run_adding(
     :class:`tutor.feedforward.Dense` ``H -> 1`` followed by a sigmoid.
 
     Args:
-        cell: ``"srn"``, ``"lstm"`` or ``"gru"``.
+        cell: ``"rnn"``, ``"lstm"`` or ``"gru"``.
         hidden_size: H.
         seed: an int.
         gate_bias: as for :func:`make_layer`.
@@ -382,9 +382,7 @@ def run_adding(
     rng = np.random.default_rng(seed)
     layer = make_layer(cell, 2, hidden_size, rng, gate_bias=gate_bias)
     readout = Dense(hidden_size, 1, rng=rng)
-    optimizer = Adam(
-        named_parameters({"rnn": layer, "readout": readout}), lr=s["lr"]
-    )
+    optimizer = Adam(_cells.RecurrentReadout(layer, readout).params, lr=s["lr"])
     evaluation = adding_problem(
         s["n_eval"], s["T"], np.random.default_rng([seed, 1])
     )
@@ -426,7 +424,7 @@ def run_recall(
     weights and the batches; the evaluation sequences come from ``[seed, 1]``.
 
     Args:
-        cell: ``"srn"``, ``"lstm"`` or ``"gru"``.
+        cell: ``"rnn"``, ``"lstm"`` or ``"gru"``.
         hidden_size: H.
         seed: an int.
         gate_bias: as for :func:`make_layer`.
@@ -442,8 +440,8 @@ def run_recall(
     rng = np.random.default_rng(seed)
     layer = make_layer(cell, K, hidden_size, rng, gate_bias=gate_bias)
     readout = Dense(hidden_size, K, rng=rng)
-    model = {"rnn": layer, "readout": readout}
-    optimizer = Adam(named_parameters(model), lr=s["lr"])
+    model = _cells.RecurrentReadout(layer, readout)
+    optimizer = Adam(model.params, lr=s["lr"])
 
     def draw(n: int, source) -> object:
         return delayed_recall(
@@ -459,7 +457,7 @@ def run_recall(
             readout.forward(out), batch.targets, mask=batch.mask
         )
         layer.backward(readout.backward(dlogits))
-        grads = named_gradients(model)
+        grads = model.grads
         clip_grad_norm(grads, s["clip_norm"])
         optimizer.step(grads)
 
@@ -498,7 +496,7 @@ def run_reber(
     simple RNN the training is the same, number for number, as ``train_reber``'s.
 
     Args:
-        cell: ``"srn"``, ``"lstm"`` or ``"gru"``.
+        cell: ``"rnn"``, ``"lstm"`` or ``"gru"``.
         hidden_size: H.
         seed: an int.
         gate_bias: as for :func:`make_layer`.
@@ -517,9 +515,7 @@ def run_reber(
     n_symbols = len(reber.ALPHABET)
     layer = make_layer(cell, n_symbols, hidden_size, rng, gate_bias=gate_bias)
     readout = Dense(hidden_size, n_symbols, rng=rng)
-    optimizer = Adam(
-        named_parameters({"rnn": layer, "readout": readout}), lr=s["lr"]
-    )
+    optimizer = Adam(_cells.RecurrentReadout(layer, readout).params, lr=s["lr"])
 
     def epoch() -> int:
         batches = length_batches(lengths, s["batch_size"], rng)
@@ -591,7 +587,7 @@ def run_sweep(
     for name in (*tasks, *lstm_sizes, *settings):
         _check_choice("task", name, TASKS)
     for cell in cells:
-        _check_choice("cell", cell, CELLS)
+        _cells.check_cell(cell)
     runs = []
     for task in tasks:
         sizes = matched_sizes(task, lstm_sizes.get(task), cells)

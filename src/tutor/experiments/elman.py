@@ -16,10 +16,11 @@ from typing import NamedTuple
 
 import numpy as np
 
+from tutor._cells import RecurrentReadout
 from tutor.bptt import truncated_bptt
 from tutor.data.streams import temporal_xor_task
 from tutor.evaluate import group_means
-from tutor.feedforward import Dense, named_parameters
+from tutor.feedforward import Dense
 from tutor.functional import sigmoid, sigmoid_cross_entropy
 from tutor.optim import Adam
 from tutor.rnn import RNN
@@ -72,9 +73,7 @@ def train_temporal_xor(
     data = temporal_xor_task(chunk * n_updates, rng, n_streams=n_streams)
     layer = RNN(1, hidden_size, rng=rng)
     readout = Dense(hidden_size, 1, rng=rng)
-    optimizer = Adam(
-        named_parameters({"rnn": layer, "readout": readout}), lr=lr
-    )
+    optimizer = Adam(RecurrentReadout(layer, readout).params, lr=lr)
     truncated_bptt(
         layer,
         readout,

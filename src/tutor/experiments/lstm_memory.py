@@ -26,20 +26,25 @@ from typing import NamedTuple
 
 import numpy as np
 
-from tutor._cells import count_network_parameters, make_layer
+from tutor._cells import (
+    RecurrentReadout,
+    check_cell,
+    count_network_parameters,
+    make_layer,
+)
 from tutor._checks import as_rng, check_int, check_ndim
 from tutor.bptt import truncated_bptt
 from tutor.data.adding import TOLERANCE, adding_problem
 from tutor.data.reber import ALPHABET, continual_stream
 from tutor.experiments.adding import adding_loss_and_grads, adding_predictions
-from tutor.feedforward import Dense, named_parameters
+from tutor.feedforward import Dense
 from tutor.functional import softmax_cross_entropy
 from tutor.lstm import LSTM, lstm_step_forward
 from tutor.optim import Adam, clip_grad_norm
 from tutor.rnn import RNN
 
 __all__ = [
-    "KINDS",
+    "CELLS",
     "adding_network",
     "count_weights",
     "AddingTraining",
@@ -54,14 +59,14 @@ __all__ = [
 ]
 
 #: The recurrent layers :func:`adding_network` can build.
-KINDS = ("rnn", "lstm")
+CELLS = ("rnn", "lstm")
 
 
 # ------------------------------------------------------------------- the adding problem
 
 
 def adding_network(
-    kind: str,
+    cell: str,
     hidden_size: int,
     rng: int | np.random.Generator,
     forget_bias: float = 0.0,
@@ -73,7 +78,7 @@ def adding_network(
     then the readout's, from the same generator.
 
     Args:
-        kind: ``"rnn"`` (a tanh :class:`tutor.rnn.RNN`) or ``"lstm"``
+        cell: ``"rnn"`` (a tanh :class:`tutor.rnn.RNN`) or ``"lstm"``
             (a :class:`tutor.lstm.LSTM`).
         hidden_size: H.
         rng: an ``int`` seed or a ``numpy.random.Generator``.
@@ -84,19 +89,18 @@ def adding_network(
     Returns:
         ``(layer, readout)``.
     """
-    if kind not in KINDS:
-        raise ValueError(f"kind must be 'rnn' or 'lstm'; got {kind!r}.")
-    if kind == "rnn" and forget_bias != 0:
+    check_cell(cell, CELLS)
+    if cell == "rnn" and forget_bias != 0:
         raise ValueError(
-            f"forget_bias={forget_bias!r} needs kind='lstm': a simple RNN has no forget gate."
+            f"forget_bias={forget_bias!r} needs cell='lstm': a simple RNN has no forget gate."
         )
     rng = as_rng(rng)
     layer = make_layer(
-        kind,
+        cell,
         2,
         hidden_size,
         rng=rng,
-        gate_bias=forget_bias if kind == "lstm" else None,
+        gate_bias=forget_bias if cell == "lstm" else None,
         dtype=dtype,
     )
     return layer, Dense(hidden_size, 1, rng=rng, dtype=dtype)
@@ -199,9 +203,7 @@ def train_adding_until_solved(
             f"target_loss must be a number > 0; got {target_loss!r}."
         )
     rng = np.random.default_rng(seed)
-    optimizer = Adam(
-        named_parameters({"rnn": layer, "readout": readout}), lr=lr
-    )
+    optimizer = Adam(RecurrentReadout(layer, readout).params, lr=lr)
     losses = []
     solved_at = None
     for update in range(1, max_updates + 1):
@@ -333,9 +335,7 @@ def train_continual_reber(
         forget_gate=forget_gate,
     )
     readout = Dense(hidden_size, len(ALPHABET), rng=rng)
-    optimizer = Adam(
-        named_parameters({"rnn": layer, "readout": readout}), lr=lr
-    )
+    optimizer = Adam(RecurrentReadout(layer, readout).params, lr=lr)
     losses = truncated_bptt(
         layer,
         readout,
@@ -461,16 +461,10 @@ def lstm_trace(layer: LSTM, x: np.ndarray, state=None) -> dict[str, np.ndarray]:
     c = np.zeros((B, H), dtype=layer.dtype) if c is None else c
     p = layer.params
     trace = {name: np.empty((T, B, H), dtype=layer.dtype) for name in "ifgoch"}
+    weights = p["weight_ih"], p["weight_hh"], p["bias_ih"], p["bias_hh"]
     for t in range(T):
-        h, c, cache = lstm_step_forward(
-            x[t],
-            h,
-            c,
-            p["weight_ih"],
-            p["weight_hh"],
-            p["bias_ih"],
-            p["bias_hh"],
-            forget_gate=layer.forget_gate,
+        (h, c), cache = lstm_step_forward(
+            x[t], (h, c), *weights, forget_gate=layer.forget_gate
         )
         for name in "ifgoc":
             trace[name][t] = cache[name]

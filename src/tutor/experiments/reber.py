@@ -38,11 +38,16 @@ from typing import NamedTuple
 
 import numpy as np
 
-from tutor._cells import count_network_parameters, make_layer
+from tutor._cells import (
+    RecurrentReadout,
+    check_cell,
+    count_network_parameters,
+    make_layer,
+)
 from tutor._checks import as_rng, check_int
 from tutor.data import reber
 from tutor.evaluate import legal_ranked_first
-from tutor.feedforward import Dense, named_gradients, named_parameters
+from tutor.feedforward import Dense
 from tutor.functional import softmax_cross_entropy
 from tutor.lstm import LSTM
 from tutor.optim import Adam
@@ -65,7 +70,7 @@ __all__ = [
 ]
 
 #: The recurrent layers :func:`reber_network` can build: an LSTM or a simple RNN (tanh).
-CELLS = ("lstm", "srn")
+CELLS = ("lstm", "rnn")
 
 #: How :func:`reber_loss_and_grads` computes the gradient: backpropagation through
 #: time, or Elman's one-step procedure.
@@ -85,18 +90,17 @@ def reber_network(
     """A recurrent layer ``7 -> H`` and a dense readout ``H -> 7``, with PyTorch's initialisation.
 
     Args:
-        cell: ``"lstm"`` or ``"srn"`` (a simple RNN with tanh units).
-        hidden_size: H, the number of cells (LSTM) or hidden units (SRN).
+        cell: ``"lstm"`` or ``"rnn"`` (a simple RNN with tanh units).
+        hidden_size: H, the number of cells (LSTM) or hidden units (RNN).
         rng: an ``int`` seed or a ``numpy.random.Generator``; the layer's weights are
             drawn first, then the readout's.
-        forget_bias: added to the LSTM's forget-gate bias (ignored for the SRN).
+        forget_bias: added to the LSTM's forget-gate bias (ignored for the RNN).
         dtype: ``np.float64`` or ``np.float32``.
 
     Returns:
         ``(layer, readout)``.
     """
-    if cell not in CELLS:
-        raise ValueError(f"cell must be 'lstm' or 'srn'; got {cell!r}.")
+    check_cell(cell, CELLS)
     rng = as_rng(rng)
     layer = make_layer(
         cell,
@@ -234,7 +238,7 @@ def reber_loss_and_grads(
         gradient: ``"full"`` (backpropagation through time) or ``"one-step"``.
 
     Returns:
-        ``(loss, grads)``: a float and ``named_gradients({"rnn": layer, "readout": readout})``
+        ``(loss, grads)``: a float and ``RecurrentReadout(layer, readout).grads``
         (the layers' own arrays, overwritten by the next call).
     """
     if gradient not in GRADIENTS:
@@ -263,7 +267,7 @@ def reber_loss_and_grads(
         layer.backward(
             dout.reshape(1, T * B, H)
         )  # each step alone: no path to earlier steps
-    return loss, named_gradients({"rnn": layer, "readout": readout})
+    return loss, RecurrentReadout(layer, readout).grads
 
 
 class ReberScore(NamedTuple):
@@ -321,7 +325,7 @@ class ReberRun(NamedTuple):
     """The record of one :func:`train_reber` run.
 
     Attributes:
-        cell: ``"lstm"`` or ``"srn"``.
+        cell: ``"lstm"`` or ``"rnn"``.
         hidden_size: H.
         seed: the seed of the data, the weights and the batches.
         gradient: ``"full"`` or ``"one-step"`` (see :func:`reber_loss_and_grads`).
@@ -389,7 +393,7 @@ def train_reber(
     and otherwise after ``max_epochs``.
 
     Args:
-        cell: ``"lstm"`` or ``"srn"``.
+        cell: ``"lstm"`` or ``"rnn"``.
         hidden_size: H.
         seed: an int.
         gradient: ``"full"`` (backpropagation through time) or ``"one-step"``
@@ -419,9 +423,7 @@ def train_reber(
     layer, readout = reber_network(
         cell, hidden_size, rng, forget_bias=forget_bias, dtype=dtype
     )
-    optimizer = Adam(
-        named_parameters({"rnn": layer, "readout": readout}), lr=lr
-    )
+    optimizer = Adam(RecurrentReadout(layer, readout).params, lr=lr)
 
     losses, train_strings = [], []
     solved = False

@@ -66,7 +66,7 @@ class CharTrial(NamedTuple):
         valid_bits: the bits per character on the held-out text after training
             (:func:`tutor.charlm.bits_per_char`); ``inf`` if training diverged.
         train_bits: ``(n,)``, the training loss of every update, in bits per character.
-        n_steps: the number of updates the run was given.
+        n_updates: the number of updates the run was given.
         n_params: the number of parameters of the model (:func:`count_parameters`).
         seconds: the training time, in seconds of wall-clock time (scoring not included).
         diverged: True if the loss stopped being a finite number, which ended the run.
@@ -75,7 +75,7 @@ class CharTrial(NamedTuple):
 
     valid_bits: float
     train_bits: np.ndarray
-    n_steps: int
+    n_updates: int
     n_params: int
     seconds: float
     diverged: bool
@@ -92,7 +92,7 @@ def charlm_trial(
     lr: float = 1e-2,
     seq_len: int = 32,
     batch_size: int = 16,
-    n_steps: int | None = None,
+    n_updates: int | None = None,
     n_chars: int | None = None,
     clip_norm: float | None = 5.0,
     seed: int = 0,
@@ -103,8 +103,8 @@ def charlm_trial(
     The model is a float32 :class:`tutor.charlm.CharLM` whose weights are drawn from
     ``seed``. Training is :func:`tutor.charlm.train_charlm` (Adam, gradient-norm clipping,
     ``batch_size`` streams read in chunks of ``seq_len`` characters, the state carried from
-    chunk to chunk). The budget is either a number of updates, ``n_steps``, or a number of
-    characters read, ``n_chars``: then ``n_steps = n_chars // (batch_size * seq_len)``,
+    chunk to chunk). The budget is either a number of updates, ``n_updates``, or a number of
+    characters read, ``n_chars``: then ``n_updates = n_chars // (batch_size * seq_len)``,
     so that runs with different chunk lengths read the same amount of text.
 
     Args:
@@ -116,7 +116,7 @@ def charlm_trial(
         lr: Adam's learning rate.
         seq_len: the chunk length T, also the number of steps backpropagated through.
         batch_size: B, the number of parallel streams.
-        n_steps: the number of updates; give this or ``n_chars``, not both.
+        n_updates: the number of updates; give this or ``n_chars``, not both.
         n_chars: the number of training characters to read.
         clip_norm: the gradient-norm clipping threshold; ``None`` does not clip.
         seed: seeds the initial weights (training itself is not random).
@@ -126,22 +126,24 @@ def charlm_trial(
         A :class:`CharTrial`.
 
     Raises:
-        ValueError: neither or both of ``n_steps`` and ``n_chars`` are given, or the
+        ValueError: neither or both of ``n_updates`` and ``n_chars`` are given, or the
             budget is less than one update.
     """
-    if (n_steps is None) == (n_chars is None):
+    if (n_updates is None) == (n_chars is None):
         raise ValueError(
-            "give exactly one budget: n_steps (updates) or n_chars "
-            "(characters)."
+            "give exactly one budget, n_updates (updates) or n_chars "
+            f"(characters); got n_updates={n_updates!r} and "
+            f"n_chars={n_chars!r}."
         )
     if n_chars is not None:
-        n_steps = int(n_chars) // (batch_size * seq_len)
-    if n_steps < 1:
-        raise ValueError(
-            f"the budget is {n_steps} updates; it must be at least 1 (with "
-            f"n_chars, read at least batch_size * seq_len = "
-            f"{batch_size * seq_len} characters)."
-        )
+        n_updates = int(n_chars) // (batch_size * seq_len)
+        if n_updates < 1:
+            raise ValueError(
+                "n_chars must be at least batch_size * seq_len = "
+                f"{batch_size * seq_len} (one update); got {n_chars!r}."
+            )
+    if n_updates < 1:
+        raise ValueError(f"n_updates must be at least 1; got {n_updates!r}.")
     model = CharLM(vocab_size, hidden_size, cell, rng=seed, dtype=np.float32)
     n_params = count_parameters(model)
     try:
@@ -152,18 +154,18 @@ def charlm_trial(
             seq_len=seq_len,
             lr=lr,
             clip_norm=clip_norm,
-            n_steps=n_steps,
+            n_updates=n_updates,
             progress=False,
         )
     except ValueError as error:
         if "diverged" not in str(error):
             raise
         no_bits = np.array([])
-        return CharTrial(np.inf, no_bits, n_steps, n_params, 0.0, True, model)
+        return CharTrial(np.inf, no_bits, n_updates, n_params, 0.0, True, model)
     valid_bits = bits_per_char(model, valid_ids, batch_size=eval_batch_size)
     seconds = history.seconds[-1] if history.seconds else 0.0
     return CharTrial(
-        valid_bits, history.bits, n_steps, n_params, seconds, False, model
+        valid_bits, history.bits, n_updates, n_params, seconds, False, model
     )
 
 
@@ -239,7 +241,7 @@ def train_with_early_stopping(
             seq_len=seq_len,
             lr=lr,
             clip_norm=clip_norm,
-            n_steps=updates_per_epoch,
+            n_updates=updates_per_epoch,
             optimizer=optimizer,
             progress=False,
         )
