@@ -1,7 +1,7 @@
 import math
 from pathlib import Path
 
-from svglib import Figure
+from svglib import Figure, main, tr
 
 OUT = str(Path(__file__).resolve().parents[2] / "book" / "figures") + "/"
 ALPHA = [0.04, 0.09, 0.66, 0.16, 0.05]  # illustrative weights alpha_{tj}, summing to 1
@@ -38,7 +38,7 @@ def attention():
         fig.path([(x, Y_X - 16), (x, Y_H + 16)])
     for xa, xb in zip(XS, XS[1:]):
         fig.path([(xa + 25, Y_H), (xb - 25, Y_H)])
-    fig.t("encoder: $h_j = GRU_{enc}(x_j, h_{j-1})$", 250, 456)
+    fig.t(tr("encoder: $h_j = GRU_{enc}(x_j, h_{j-1})$"), 250, 456)
     fig.end()
 
     fig.comment("Attention weights alpha_{tj}: bars above the encoder states")
@@ -66,7 +66,7 @@ def attention():
         )
     fig.circle(CTX[0], CTX[1], r, "att")
     fig.m("c_t", CTX[0], CTX[1] + 6)
-    fig.t("context $c_t = Σ_j α_{tj} h_j$", CTX[0], 62)
+    fig.t(tr("context $c_t = Σ_j α_{tj} h_j$"), CTX[0], 62)
     fig.end()
 
     fig.comment(
@@ -98,15 +98,15 @@ def attention():
         marker="green",
         extra=' style="stroke-width:2"',
     )
-    fig.t("readout: $V$, $b_y$, softmax", xs + 30, 72, cls="small", anchor="end")
-    fig.t("decoder reads $[y_{t-1}; c_t]$", xgru + 8, 300, cls="small", anchor="start")
+    fig.t(tr("readout: $V$, $b_y$, softmax"), xs + 30, 72, cls="small", anchor="end")
+    fig.t(tr("decoder reads $[y_{t-1}; c_t]$"), xgru + 8, 300, cls="small", anchor="start")
     fig.end()
 
     fig.comment("The score: compares s_{t-1} with every h_j; a softmax over j gives alpha_{tj}")
     fig.group()
     xsc, ysc = 505, 160
     fig.rect(xsc, ysc, 92, 40, "layer")
-    fig.t("score,", xsc, ysc - 3, cls="small")
+    fig.t(tr("score,"), xsc, ysc - 3, cls="small")
     fig.t("softmax", xsc, ysc + 12, cls="small")
     fig.path([(xs_prev, yd - 17), (xs_prev, ysc), (xsc + 46, ysc)], cls="wire dashed")
     fig.path([(XS[-1] + 25, Y_H), (xsc, Y_H), (xsc, ysc + 20)], cls="wire dashed")
@@ -126,4 +126,4 @@ def attention():
 
 
 if __name__ == "__main__":
-    attention()
+    main(attention)

@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from svglib import Figure
+from svglib import Figure, main, tr
 
 OUT = str(Path(__file__).resolve().parents[2] / "book" / "figures") + "/"
 W, H = 52, 34
@@ -30,8 +30,10 @@ def bptt():
 
     fig.comment("Title")
     fig.t(
-        "Truncated BPTT with $k_1 = k_2 = 3$: update every 3 steps, "
-        "backpropagate through the last 3",
+        tr(
+            "Truncated BPTT with $k_1 = k_2 = 3$: update every 3 steps, "
+            "backpropagate through the last 3"
+        ),
         440,
         30,
         cls="title",
@@ -42,8 +44,13 @@ def bptt():
     for i, (a, b) in enumerate([(1, 3), (4, 6)]):
         x0, x1 = xpos(a) - 44, xpos(b) + 44
         fig.add(f'<rect class="window" x="{x0}" y="58" width="{x1 - x0}" height="320" rx="10"/>')
-        fig.t(f"window {i + 1}: steps {a} to {b}", (x0 + x1) / 2, 78, cls="note")
-        fig.t("update of $W$, $U$, $b$", (x0 + x1) / 2, 366, cls="small")
+        fig.t(
+            tr("window {i}: steps {a} to {b}").format(i=i + 1, a=a, b=b),
+            (x0 + x1) / 2,
+            78,
+            cls="note",
+        )
+        fig.t(tr("update of $W$, $U$, $b$"), (x0 + x1) / 2, 366, cls="small")
     fig.end()
 
     fig.comment("Nodes")
@@ -91,12 +98,23 @@ def bptt():
     fig.comment("Legend")
     fig.group()
     fig.path([(70, 412), (110, 412)])
-    fig.t("forward pass: the state $h_t$ is carried across the windows", 118, 417, anchor="start")
+    fig.t(
+        tr("forward pass: the state $h_t$ is carried across the windows"),
+        118,
+        417,
+        anchor="start",
+    )
     fig.path([(530, 412), (570, 412)], cls="grad", marker="red")
-    fig.t("gradient: stops at each window's start", 578, 417, cls="note grad-text", anchor="start")
+    fig.t(
+        tr("gradient: stops at each window's start"),
+        578,
+        417,
+        cls="note grad-text",
+        anchor="start",
+    )
     fig.end()
     fig.write(OUT + "bptt_truncation.svg")
 
 
 if __name__ == "__main__":
-    bptt()
+    main(bptt)

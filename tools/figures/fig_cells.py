@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from svglib import Figure
+from svglib import Figure, main, tr
 
 OUT = str(Path(__file__).resolve().parents[2] / "book" / "figures") + "/"
 R = 13  # radius of the element-wise operation circles
@@ -16,7 +16,7 @@ def gate_box(fig, cx, cy, fn, role, w=72, h=46):
         )
     else:
         fig.m(fn, cx, cy + 3, size=20)
-    fig.t(role, cx, cy + 17, cls="small")
+    fig.t(tr(role, ctx="gate"), cx, cy + 17, cls="small")
 
 
 def key(fig, x, y, example):
@@ -24,17 +24,22 @@ def key(fig, x, y, example):
     fig.comment("Key")
     fig.group()
     fig.rect(x + 14, y - 5, 28, 20, "layer", rx=4)
-    fig.t(f"a layer with its own weights, for example {example}", x + 36, y, anchor="start")
+    fig.t(
+        tr("a layer with its own weights, for example {example}").format(example=example),
+        x + 36,
+        y,
+        anchor="start",
+    )
     fig.op(x + 14, y + 26, "×", r=10)
-    fig.t("element-wise product, $⊙$", x + 30, y + 31, anchor="start")
+    fig.t(tr("element-wise product, $⊙$"), x + 30, y + 31, anchor="start")
     fig.op(x + 228, y + 26, "+", r=10)
-    fig.t("sum", x + 244, y + 31, anchor="start")
+    fig.t(tr("sum"), x + 244, y + 31, anchor="start")
     fig.ellipse(x + 310, y + 26, 20, 11, "op")
     fig.add(
         f'<text class="m" x="{x + 310}" y="{y + 30}" text-anchor="middle" style="font-size:12px">'
         f'<tspan class="u">tanh</tspan></text>'
     )
-    fig.t("element-wise, no weights", x + 336, y + 31, anchor="start")
+    fig.t(tr("element-wise, no weights"), x + 336, y + 31, anchor="start")
     fig.end()
 
 
@@ -61,7 +66,12 @@ def lstm():
 
     fig.comment("The cell's body")
     fig.add('<rect class="body" x="90" y="62" width="650" height="418" rx="18"/>')
-    fig.t("cell state: the constant error carousel (no weights, no squashing)", 415, 48, cls="note")
+    fig.t(
+        tr("cell state: the constant error carousel (no weights, no squashing)"),
+        415,
+        48,
+        cls="note",
+    )
 
     fig.comment("The cell state, c_{t-1} -> x f_t -> + i_t g_t -> c_t")
     fig.group()
@@ -124,8 +134,8 @@ def lstm():
     fig.m("o_t", 556, 292)
     fig.path([(xt + R, 300), (836, 300)])
     fig.m("h_t", 830, 288, anchor="end")
-    fig.t("to the readout", 836, 322, cls="small", anchor="end")
-    fig.t("and to step $t+1$", 836, 338, cls="small", anchor="end")
+    fig.t(tr("to the readout"), 836, 322, cls="small", anchor="end")
+    fig.t(tr("and to step $t+1$"), 836, 338, cls="small", anchor="end")
     fig.end()
 
     key(fig, 235, 506, "$f_t = σ(W_f x_t + U_f h_{t-1} + b_f)$")
@@ -156,7 +166,7 @@ def gru():
     fig.comment("The cell's body")
     fig.add('<rect class="body" x="90" y="62" width="650" height="428" rx="18"/>')
     fig.t(
-        "the state: the fraction $z_t$ is kept, the fraction $1 - z_t$ is replaced by $n_t$",
+        tr("the state: the fraction $z_t$ is kept, the fraction $1 - z_t$ is replaced by $n_t$"),
         415,
         48,
         cls="note",
@@ -169,8 +179,8 @@ def gru():
     fig.path([(xplus + R, Ys), (836, Ys)], cls="h-line", marker="orange")
     fig.m("h_{t-1}", 30, Ys - 12, anchor="start")
     fig.m("h_t", 830, Ys - 12, anchor="end")
-    fig.t("to the readout", 836, Ys + 26, cls="small", anchor="end")
-    fig.t("and to step $t+1$", 836, Ys + 42, cls="small", anchor="end")
+    fig.t(tr("to the readout"), 836, Ys + 26, cls="small", anchor="end")
+    fig.t(tr("and to step $t+1$"), 836, Ys + 42, cls="small", anchor="end")
     fig.op(xmz, Ys, "×")
     fig.op(xplus, Ys, "+")
     fig.dot(xtapA, Ys, 4)
@@ -246,5 +256,4 @@ def gru():
 
 
 if __name__ == "__main__":
-    lstm()
-    gru()
+    main(lstm, gru)

@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from svglib import Figure
+from svglib import Figure, main, tr
 
 OUT = str(Path(__file__).resolve().parents[2] / "book" / "figures") + "/"
 
@@ -24,15 +24,15 @@ def elman():
 
     fig.comment("Left panel: the folded network")
     fig.group()
-    fig.t("folded", 175, 34, cls="title")
+    fig.t(tr("folded"), 175, 34, cls="title")
     fig.node(165, 85, "ŷ_t", "y", W, H)
     fig.node(165, 195, "h_t", "h", W, H)
     fig.node(105, 305, "x_t", "x", W, H)
     fig.node(240, 305, "h_{t-1}", "h", W, H)
-    fig.t("output units", 118, 90, anchor="end")
-    fig.t("hidden units", 118, 200, anchor="end")
-    fig.t("input units", 105, 342)
-    fig.t("context units", 240, 342)
+    fig.t(tr("output units"), 118, 90, anchor="end")
+    fig.t(tr("hidden units"), 118, 200, anchor="end")
+    fig.t(tr("input units"), 105, 342)
+    fig.t(tr("context units"), 240, 342)
     fig.path([(115, 287), (152, 213.5)])  # x_t -> h_t
     fig.m("W", 122, 254, anchor="end")
     fig.path([(230, 287), (180, 213.5)])  # context -> h_t
@@ -41,18 +41,18 @@ def elman():
     fig.m("V", 174, 146, anchor="start")
     # the copy: after every step, the hidden units are copied into the context units
     fig.path([(203, 195), (312, 195), (312, 305), (278, 305)], cls="wire dashed")
-    fig.t("copy", 320, 254, anchor="start")
+    fig.t(tr("copy"), 320, 254, anchor="start")
     fig.m("h_t = ϕ(W x_t + U h_{t-1} + b)", 170, 382, size=16)
     fig.m("ŷ_t = σ(V h_t + b_y)", 170, 405, size=16)
     fig.end()
 
     fig.comment("The arrow from the folded to the unrolled picture")
     fig.path([(368, 195), (418, 195)], cls="wire", extra=' style="stroke-width:3"')
-    fig.t("unroll", 392, 180)
+    fig.t(tr("unroll"), 392, 180)
 
     fig.comment("Right panel: unrolled over three steps, with the same W, U, V at every step")
     fig.group()
-    fig.t("unrolled in time", 655, 34, cls="title")
+    fig.t(tr("unrolled in time"), 655, 34, cls="title")
     cols = [(520, "t-1"), (655, "t"), (790, "t+1")]
     for x, s in cols:
         fig.node(x, 85, f"ŷ_{{{s}}}", "y", W, H)
@@ -62,7 +62,7 @@ def elman():
         fig.m("W", x + 8, 256, anchor="start", size=16)
         fig.path([(x, 177), (x, 103)])
         fig.m("V", x + 8, 146, anchor="start", size=16)
-        fig.t(f"step ${s}$", x, 345)
+        fig.t(tr("step ${s}$").format(s=s), x, 345)
     # hidden-to-hidden arrows: what the context units did in the folded picture
     fig.t("⋯", 446, 200, cls="op-text")
     fig.path([(458, 195), (482, 195)])
@@ -71,10 +71,10 @@ def elman():
         fig.m("U", (xa + xb) / 2, 187, size=16)
     fig.path([(828, 195), (852, 195)])
     fig.t("⋯", 864, 200, cls="op-text")
-    fig.t("the same $W$, $U$, $V$ (and $b$, $b_y$) at every step", 655, 392)
+    fig.t(tr("the same $W$, $U$, $V$ (and $b$, $b_y$) at every step"), 655, 392)
     fig.end()
     fig.write(OUT + "elman_folded_unrolled.svg")
 
 
 if __name__ == "__main__":
-    elman()
+    main(elman)

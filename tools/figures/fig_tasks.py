@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from svglib import Figure
+from svglib import Figure, main, tr
 
 OUT = str(Path(__file__).resolve().parents[2] / "book" / "figures") + "/"
 
@@ -20,7 +20,8 @@ def column(fig, x, has_in, has_out):
 
 
 def panel(fig, name, x0, cols, caption, examples):
-    """cols: list of (has_input, has_output) per time step, left to right."""
+    """cols: list of (has_input, has_output) per time step, left to right; examples: lines
+    joined by newlines."""
     fig.comment(f"Panel: {caption}")
     fig.group()
     xs = [x0 + i * DX for i in range(len(cols))]
@@ -29,8 +30,8 @@ def panel(fig, name, x0, cols, caption, examples):
     for xa, xb in zip(xs, xs[1:]):
         fig.path([(xa + BW / 2, Y_H), (xb - BW / 2, Y_H)])
     xc = (xs[0] + xs[-1]) / 2
-    fig.t(caption, xc, 278, cls="title", extra=' style="font-size:13.5px"')
-    for i, line in enumerate(examples):
+    fig.t(tr(caption), xc, 278, cls="title", extra=' style="font-size:13.5px"')
+    for i, line in enumerate(tr(examples).split("\n")):
         fig.t(line, xc, 298 + 16 * i)
     fig.end()
     return xs
@@ -62,18 +63,18 @@ def tasks():
         (590, "y", "output", "ŷ_t"),
     ]:
         fig.rect(x, 34, BW, BH, cls, rx=5)
-        fig.t(f"{word} ${sym}$", x + 22, 39, anchor="start")
+        fig.t(f"{tr(word)} ${sym}$", x + 22, 39, anchor="start")
     fig.end()
 
-    panel(fig, "one-to-one", 70, [(1, 1)], "one to one", ["classify one input", "(no sequence)"])
-    panel(fig, "one-to-many", 160, [(1, 1), (0, 1), (0, 1)], "one to many", ["image → caption"])
+    panel(fig, "one-to-one", 70, [(1, 1)], "one to one", "classify one input\n(no sequence)")
+    panel(fig, "one-to-many", 160, [(1, 1), (0, 1), (0, 1)], "one to many", "image → caption")
     panel(
         fig,
         "many-to-one",
         330,
         [(1, 0), (1, 0), (1, 1)],
         "many to one",
-        ["sentiment of", "a sentence"],
+        "sentiment of\na sentence",
     )
     panel(
         fig,
@@ -81,7 +82,7 @@ def tasks():
         500,
         [(1, 1)] * 3,
         "many to many, aligned",
-        ["tag each word;", "predict the next symbol"],
+        "tag each word;\npredict the next symbol",
     )
     xs = panel(
         fig,
@@ -89,12 +90,12 @@ def tasks():
         670,
         [(1, 0), (1, 0), (1, 0), (0, 1), (0, 1)],
         "many to many, unaligned",
-        ["translate a sentence", "(encoder–decoder)"],
+        "translate a sentence\n(encoder–decoder)",
     )
-    fig.t("encoder", (xs[0] + xs[2]) / 2, Y_OUT + 5, cls="small")
-    fig.t("decoder", (xs[3] + xs[4]) / 2, Y_IN + 5, cls="small")
+    fig.t(tr("encoder"), (xs[0] + xs[2]) / 2, Y_OUT + 5, cls="small")
+    fig.t(tr("decoder"), (xs[3] + xs[4]) / 2, Y_IN + 5, cls="small")
     fig.write(OUT + "sequence_tasks.svg")
 
 
 if __name__ == "__main__":
-    tasks()
+    main(tasks)

@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from svglib import Figure
+from svglib import Figure, main, tr
 
 OUT = str(Path(__file__).resolve().parents[2] / "book" / "figures") + "/"
 Yt, Yb, Ybus, Yin = 120, 250, 295, 350  # top line, layers, input bus, where x_t enters
@@ -24,9 +24,9 @@ def op(fig, x, y, sym):
 
 def frame(fig, ox, name, lines):
     fig.add(f'<rect class="body" x="{ox + 40}" y="80" width="210" height="235" rx="14"/>')
-    fig.t(name, ox + 145, 55, cls="title")
+    fig.t(tr(name), ox + 145, 55, cls="title")
     for i, line in enumerate(lines):
-        fig.t(line, ox + 145, 385 + 20 * i, cls="note" if i else "note")
+        fig.t(tr(line), ox + 145, 385 + 20 * i, cls="note" if i else "note")
 
 
 def rnn(fig, ox):
@@ -171,15 +171,15 @@ def three():
     fig.comment("Key")
     fig.group()
     fig.rect(130, 447, 24, 18, "layer", rx=4)
-    fig.t("layer with its own weights ($σ$ or tanh)", 148, 452, anchor="start")
+    fig.t(tr("layer with its own weights ($σ$ or tanh)"), 148, 452, anchor="start")
     fig.op(448, 447, "×", r=9)
-    fig.t("element-wise product, $⊙$", 463, 452, anchor="start")
+    fig.t(tr("element-wise product, $⊙$"), 463, 452, anchor="start")
     fig.path([(660, 447), (695, 447)], cls="h-line", marker=None)
     fig.path([(700, 447), (735, 447)], cls="c-line", marker=None)
-    fig.t("a state's path", 743, 452, anchor="start")
+    fig.t(tr("a state's path"), 743, 452, anchor="start")
     fig.end()
     fig.write(OUT + "three_cells.svg")
 
 
 if __name__ == "__main__":
-    three()
+    main(three)

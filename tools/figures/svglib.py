@@ -1,7 +1,21 @@
 """Tiny helpers that write tidy, hand-readable SVG for the book's figures."""
 
+import argparse
+import importlib
 import re
 from xml.sax.saxutils import escape
+
+# The language of the figures being written: "en" writes NAME.svg, any other language writes
+# NAME.<lang>.svg with the words from the catalog <lang>.py (e.g. zh_CN.py) and its own fonts.
+LANG = "en"
+LANGS = ("en", "zh_CN")
+# Text fonts per language (the English ones are those of CSS below). The formulas keep their
+# italic serif font in every language.
+FONTS = {
+    "zh_CN": '"Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Microsoft YaHei", sans-serif',
+}
+# The value of the lang attribute of the <svg> element, for the languages that are not English.
+XML_LANG = {"zh_CN": "zh-CN"}
 
 # One palette for every figure: one accent colour per kind of thing.
 CSS = """
@@ -107,6 +121,39 @@ def math(s):
     return "".join(parts)
 
 
+def tr(s, ctx=""):
+    """The words s in the current language: s itself in English, else from the catalog.
+
+    ctx tells apart the same English words with different translations: the catalog's key is
+    then "ctx|s" (e.g. "gate|input" is 输入门, the input gate, while "input" is 输入).
+    """
+    if LANG == "en":
+        return s
+    catalog = importlib.import_module(LANG).TEXT
+    key = f"{ctx}|{s}" if ctx else s
+    if key not in catalog:
+        raise KeyError(f"no {LANG} translation in tools/figures/{LANG}.py for: {key!r}")
+    return catalog[key]
+
+
+def main(*builders):
+    """Run the figure builders for the language(s) given by --lang (default: English)."""
+    global LANG
+    parser = argparse.ArgumentParser(description="Write the figures into book/figures/.")
+    parser.add_argument(
+        "--lang",
+        choices=LANGS + ("all",),
+        default="en",
+        help="en writes NAME.svg, zh_CN writes NAME.zh_CN.svg; all writes both",
+    )
+    args = parser.parse_args()
+    for lang in LANGS if args.lang == "all" else (args.lang,):
+        LANG = lang
+        for build in builders:
+            build()
+    LANG = "en"
+
+
 def f(v):
     """Format a coordinate without a trailing .0."""
     return f"{v:g}"
@@ -114,8 +161,9 @@ def f(v):
 
 class Figure:
     def __init__(self, name, width, height, title, desc, prefix):
+        """title and desc are given in English and translated here, like every tr() text."""
         self.name, self.w, self.h, self.p = name, width, height, prefix
-        self.title, self.desc = title, desc
+        self.title, self.desc = tr(title), tr(desc)
         self.body = []
         self.depth = 1
 
@@ -195,6 +243,10 @@ class Figure:
     # --- output -------------------------------------------------------------------------
     def write(self, path):
         p = self.p
+        lang_attr = ""
+        if LANG != "en":
+            path = re.sub(r"\.svg$", f".{LANG}.svg", path)
+            lang_attr = f' lang="{XML_LANG[LANG]}" xml:lang="{XML_LANG[LANG]}"'
         body = "\n".join(self.body)
         used = {"bg"}
         for attr in re.findall(r'class="([^"]+)"', body):
@@ -204,6 +256,10 @@ class Figure:
             for line in CSS.strip("\n").split("\n")
             if not line.strip().startswith(".") or line.strip()[1:].split()[0] in used
         )
+        if LANG in FONTS:
+            css = re.sub(
+                r"(text \{ font-family: )[^;]+;", lambda m: m.group(1) + FONTS[LANG] + ";", css
+            )
         markers = []
         for name, colour in MARKER_COLOURS.items():
             if f"{p}-arrow-{name}" not in body:
@@ -217,7 +273,7 @@ class Figure:
             )
         head = [
             f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {self.w} {self.h}" '
-            f'width="{self.w}" height="{self.h}" role="img" '
+            f'width="{self.w}" height="{self.h}"{lang_attr} role="img" '
             f'aria-labelledby="{p}-title {p}-desc">',
             f'  <title id="{p}-title">{escape(self.title)}</title>',
             f'  <desc id="{p}-desc">{escape(self.desc)}</desc>',
