@@ -240,14 +240,17 @@ def _translations(page: str) -> dict[str, str]:
 
 
 def search_dictionary(path: Path) -> None:
-    """A word list for the search index's Chinese word splitter (jieba): the glossary's
-    Chinese terms, so that a term typed without spaces is found as one word."""
+    """A word list for the search index's Chinese word splitter (jieba): the Chinese
+    terms of the glossary, so that a term typed without spaces, such as 梯度消失, is
+    found as one word. The glossary's terms read ``english · 中文`` (see glossary.md)."""
     words = set()
-    for text in _translations("book/glossary").values():
-        for line in text.splitlines():
-            for part in line.replace("·", " ").replace("，", " ").split():
-                if all("\u4e00" <= ch <= "\u9fff" for ch in part) and len(part) > 1:
-                    words.add(part)
+    glossary = (ROOT / "book" / "glossary.md").read_text(encoding="utf-8")
+    for line in glossary.splitlines():
+        if " · " not in line or line.startswith(" "):
+            continue
+        for part in re.split(r"[/,，、()（）\s]+", line.split(" · ", 1)[1]):
+            if len(part) > 1 and all("\u4e00" <= ch <= "\u9fff" for ch in part):
+                words.add(part)
     path.write_text("".join(f"{w} 1000 n\n" for w in sorted(words)), encoding="utf-8")
 
 
