@@ -36,8 +36,10 @@ CATALOGS = LOCALES / LANGUAGE / "LC_MESSAGES"
 GETTEXT = BUILD / "gettext"  # every message, also what the code cells print
 PROSE = BUILD / "gettext_prose"  # the messages of the sources alone
 ZH = BUILD / "zh"
-# The API page is the package's docstrings, which stay English in both editions.
-UNTRANSLATED_PAGES = ("book/api",)
+# The API page is mostly the package's docstrings, which stay English in both
+# editions: only what its own source says (title, introduction, section titles) is
+# translated.
+DOCSTRING_PAGES = ("book/api",)
 
 # Strings of the theme and of myst-nb that Sphinx's catalogs leave in English.
 ZH_CONFIG = {
@@ -140,9 +142,31 @@ def update() -> int:
     command = [sys.executable, "-m", "sphinx_intl", "update", "-p", str(GETTEXT)]
     command += ["-l", LANGUAGE, "-d", str(LOCALES), "-w", "0"]
     code = subprocess.run(command, cwd=ROOT).returncode
-    for page in UNTRANSLATED_PAGES:  # no catalog: its messages would only be noise
-        (CATALOGS / f"{page}.po").unlink(missing_ok=True)
+    from babel.messages.pofile import write_po
+
+    for page in DOCSTRING_PAGES:  # keep the page's own messages, not docstrings'
+        po = CATALOGS / f"{page}.po"
+        if po.exists():
+            catalog = _messages(po)
+            for message in list(catalog):
+                if message.id and not _written_in(page, message.id):
+                    catalog.delete(message.id, message.context)
+            with open(po, "wb") as f:
+                write_po(f, catalog, width=0, ignore_obsolete=True)
     return code
+
+
+def _written_in(page: str, text: str) -> bool:
+    """Whether a message is text of the page's own source (and not, say, of a
+    docstring that the page pulls in)."""
+    source = ROOT / f"{page}.md"
+    if not source.exists():
+        return True
+    written = source.read_text(encoding="utf-8")
+    # its paragraphs, and its lines without a heading's #
+    pieces = {_one_line(block) for block in written.split("\n\n")}
+    pieces |= {line.strip().lstrip("#").strip() for line in written.splitlines()}
+    return _one_line(text) in pieces
 
 
 def _messages(path: Path):
@@ -171,12 +195,12 @@ def check(max_share: float = 0.0, extracted: bool = False) -> int:
     total = missing = 0
     for pot in sorted(PROSE.rglob("*.pot")):
         page = pot.relative_to(PROSE).with_suffix("").as_posix()
-        if page in UNTRANSLATED_PAGES:
-            continue
         po = CATALOGS / f"{page}.po"
         catalog = {m.id: m for m in _messages(po) if m.id} if po.exists() else {}
         by_line = {_one_line(text): m for text, m in catalog.items()}
         wanted = [m.id for m in _messages(pot) if m.id and has_words(m.id)]
+        if page in DOCSTRING_PAGES:
+            wanted = [text for text in wanted if _written_in(page, text)]
         wanted += figure_captions(page)
         lacking = []
         for text in wanted:
@@ -213,13 +237,11 @@ def has_words(text: str) -> bool:
 
 def prefill() -> int:
     """Give every empty message with nothing to translate (a display equation, a
-    symbol, a shape) its own text as translation, in every catalog but the API's."""
+    symbol, a shape) its own text as translation, in every catalog."""
     from babel.messages.pofile import write_po
 
     for po in sorted(CATALOGS.rglob("*.po")):
         page = po.relative_to(CATALOGS).with_suffix("").as_posix()
-        if page in UNTRANSLATED_PAGES:
-            continue
         catalog = _messages(po)
         filled = 0
         for message in catalog:
