@@ -18,6 +18,7 @@ recurrent units), :mod:`tutor.bptt` (backpropagation through time),
 :mod:`tutor.gradcheck` (finite differences), :mod:`tutor.analysis` (gradient flow
 through time), :mod:`tutor.attention` and :mod:`tutor.seq2seq` (an encoder-decoder
 with additive attention), :mod:`tutor.charlm` (a character-level language model),
+:mod:`tutor.beam` (beam search, for the models that generate),
 :mod:`tutor.forecast` (forecasting a time series), :mod:`tutor.io` (saving models
 without pickle), :mod:`tutor.cli` (the ``tutor`` command) and :mod:`tutor.data`
 (data sets).
@@ -26,6 +27,7 @@ without pickle), :mod:`tutor.cli` (the ``tutor`` command) and :mod:`tutor.data`
 from tutor import (
     analysis,
     attention,
+    beam,
     charlm,
     data,
     forecast,
@@ -42,6 +44,7 @@ from tutor.analysis import (
     spectral_radius,
     state_gradient_norms,
 )
+from tutor.beam import beam_search
 from tutor.bptt import bptt_windows, full_bptt, truncated_bptt
 from tutor.charlm import CharLM, bits_per_char, train_charlm
 from tutor.feedforward import MLP, Dense, named_gradients, named_parameters
@@ -88,6 +91,8 @@ __all__ = [
     "train_seq2seq",
     "evaluate_seq2seq",
     "score_by_length",
+    "beam",
+    "beam_search",
     "charlm",
     "CharLM",
     "train_charlm",

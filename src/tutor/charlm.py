@@ -28,6 +28,10 @@ written here from the equations (:func:`minchar_loss_and_grads`), and its result
 returned as a :class:`CharLM`, so both are scored and sampled the same way.
 :func:`train_minchar_seeds` trains it for several seeds in one loop, for experiments
 over seeds.
+
+Besides drawing text (:meth:`CharLM.sample`), a model can search for the most
+probable continuation of a prime with :meth:`CharLM.beam_search`
+(:mod:`tutor.beam`).
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ from tutor._cells import (
     make_layer,
 )
 from tutor._checks import as_rng, check_int
+from tutor.beam import BeamSearchResult, beam_search
 from tutor.data.text import Vocabulary, text_batches
 from tutor.feedforward import Dense
 from tutor.functional import log_softmax, softmax_cross_entropy
@@ -273,15 +278,14 @@ class CharLM(RecurrentReadout):
                 self._one_hot_table[prime_ids][:, None, :]
             )
             h = out[-1]
+        logits = self.readout.forward(h)  # (1, K)
         ids = np.empty(n, dtype=np.int64)
         for i in range(n):
-            logits = self.readout.forward(h)[0].astype(np.float64)
-            ids[i] = draw_with_temperature(logits, temperature, rng.random())
+            ids[i] = draw_with_temperature(
+                logits[0].astype(np.float64), temperature, rng.random()
+            )
             if i + 1 < n:
-                out, state = self.layer.forward(
-                    self._one_hot_table[ids[i : i + 1]][:, None], state
-                )
-                h = out[0]
+                logits, state = self._step(ids[i : i + 1], state)
         return ids
 
     def sample(
@@ -302,15 +306,110 @@ class CharLM(RecurrentReadout):
         Returns:
             The ``n`` generated characters, without the prime.
         """
-        if self.vocab is None:
-            raise ValueError(
-                "this model has no vocabulary to turn ids into text: build it with "
-                "CharLM(..., vocab=vocab), or use sample_ids and vocab.decode."
-            )
+        self._need_vocab("sample_ids")
         prime_ids = self.vocab.encode(prime) if prime else None
         return self.vocab.decode(
             self.sample_ids(n, rng, temperature, prime_ids)
         )
+
+    def beam_search_ids(
+        self,
+        prime_ids: object,
+        length: int,
+        width: int,
+        end: int | None = None,
+    ) -> BeamSearchResult:
+        """The most probable continuations of ``prime_ids`` that beam search finds.
+
+        The model reads the prime from the zero state, then
+        :func:`tutor.beam.beam_search` extends it, the ``width`` hypotheses
+        side by side as the layer's batch axis. Width 1 is greedy decoding:
+        the ids of :meth:`sample_ids` at temperature 0.
+
+        Args:
+            prime_ids: ``(P,)`` integer ids, P >= 1: the continuation is
+                scored given them.
+            length: the largest number of ids to generate, >= 1.
+            width: the number of hypotheses kept, >= 1.
+            end: an id that ends a continuation (for instance that of
+                ``"."``), or ``None``: then every continuation has ``length``
+                ids.
+
+        Returns:
+            A :class:`tutor.beam.BeamSearchResult` ``(sequences, scores)``:
+            the continuations (without the prime), best first, and their
+            log-probabilities given the prime, in nats.
+        """
+        length = check_int("length", length)
+        prime_ids = self._check_ids("prime_ids", prime_ids, ndim=1)
+        if prime_ids.size == 0:
+            raise ValueError(
+                "prime_ids must hold at least one id (shape (P,) with P >= 1); "
+                "got shape (0,). Beam search feeds its last id first."
+            )
+        state = None  # zeros; the last id of the prime is the first fed
+        if prime_ids.size > 1:
+            _, state = self.layer.forward(
+                self._one_hot_table[prime_ids[:-1]][:, None]
+            )
+
+        def step(ids, state):
+            logits, state = self._step(ids, state)
+            return log_softmax(logits), state
+
+        return beam_search(step, state, prime_ids[-1], width, length, end)
+
+    def beam_search(
+        self, prime: str, length: int, width: int, end: str | None = None
+    ) -> str:
+        """The most probable continuation of ``prime`` that beam search finds.
+
+        See :meth:`beam_search_ids`, which also returns the other hypotheses
+        and the log-probabilities. Needs ``vocab``.
+
+        Args:
+            prime: the text the model reads first, at least one character.
+            length: the largest number of characters to generate.
+            width: the number of hypotheses kept; 1 is greedy (the text of
+                :meth:`sample` at temperature 0).
+            end: a character that ends the continuation (kept as its last
+                character), or ``None``.
+
+        Returns:
+            The best continuation, without the prime.
+        """
+        self._need_vocab("beam_search_ids")
+        if not (isinstance(prime, str) and prime):
+            raise ValueError(
+                f"prime must be a string of at least one character; got {prime!r}."
+            )
+        end_id = None
+        if end is not None:
+            if not (isinstance(end, str) and len(end) == 1):
+                raise ValueError(
+                    f"end must be one character or None; got {end!r}."
+                )
+            end_id = int(self.vocab.encode(end)[0])
+        result = self.beam_search_ids(
+            self.vocab.encode(prime), length, width, end_id
+        )
+        return self.vocab.decode(result.sequences[0])
+
+    def _step(
+        self, ids: np.ndarray, state: object
+    ) -> tuple[np.ndarray, object]:
+        """Feed one id to each of B streams: ``ids`` ``(B,)`` and the state give
+        the logits of the next character ``(B, K)`` and the new state."""
+        out, state = self.layer.forward(self._one_hot_table[ids][None], state)
+        return self.readout.forward(out[0]), state
+
+    def _need_vocab(self, ids_method: str) -> None:
+        """Raise unless the model has a vocabulary to turn ids into text."""
+        if self.vocab is None:
+            raise ValueError(
+                "this model has no vocabulary to turn ids into text: build it with "
+                f"CharLM(..., vocab=vocab), or use {ids_method} and vocab.decode."
+            )
 
     def _check_ids(
         self, name: str, ids: object, ndim: int | None = None

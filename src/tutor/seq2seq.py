@@ -28,6 +28,7 @@ Training uses *teacher forcing*: the decoder's input at step t is the true
 previous target symbol, so all T steps run in one pass and the loss is the mean
 cross-entropy of the ``T * B`` predictions. :meth:`Seq2Seq.predict` decodes
 greedily instead: each step's input is the decoder's own previous answer.
+:meth:`Seq2Seq.beam_search` keeps several candidate answers (:mod:`tutor.beam`).
 
 Shapes: S source positions, T target positions, B sequences, H the hidden size
 of both encoder and decoder, A the attention size. Ids are time-major integer
@@ -59,8 +60,9 @@ from tutor.attention import (
     attention_keys_backward,
     init_additive_attention,
 )
+from tutor.beam import BeamSearchResult, beam_search
 from tutor.feedforward import Dense
-from tutor.functional import softmax_cross_entropy
+from tutor.functional import log_softmax, softmax_cross_entropy
 from tutor.gru import gru_step_backward, gru_step_forward
 from tutor.lstm import lstm_step_backward, lstm_step_forward
 from tutor.optim import Adam
@@ -409,18 +411,87 @@ class Seq2Seq:
             if self.use_attention
             else None
         )
-        readout = self.readout.params
         previous = np.full(B, self.start)
         # step t reads the symbol the model chose at step t - 1
         for t in range(max_len):
-            features, state, alpha, _ = self._decoder_step(
-                self._one_hot[previous], state, enc_out, keys, src_mask
+            logits, state, alpha = self._next_logits(
+                previous, state, enc_out, keys, src_mask
             )
-            logits = features @ readout["weight"].T + readout["bias"]
             ids[t] = previous = logits.argmax(axis=1)
             if weights is not None:
                 weights[t] = alpha
         return ids, weights
+
+    def beam_search(
+        self,
+        src: np.ndarray,
+        max_len: int,
+        width: int,
+        src_mask: np.ndarray | None = None,
+        end: int | None = None,
+    ) -> BeamSearchResult:
+        """Decode one source sequence with beam search (see :mod:`tutor.beam`).
+
+        :meth:`predict` decodes B sources side by side, one hypothesis each.
+        Beam search gives the decoder's batch axis to the ``width`` hypotheses
+        of a single source instead, so it takes one sequence at a time (call
+        it once per column ``src[:, b]`` for a batch).
+
+        Args:
+            src: the source ids of one sequence, ``(S,)``.
+            max_len: T, the largest number of symbols to write.
+            width: the number of hypotheses kept; 1 is greedy decoding and
+                writes what :meth:`predict` writes.
+            src_mask: ``(S,)`` bools, True at the real source positions;
+                ``None`` means all of them.
+            end: the id of a target symbol that ends a sequence, or ``None``:
+                then every sequence has ``max_len`` symbols.
+
+        Returns:
+            A :class:`tutor.beam.BeamSearchResult` ``(sequences, scores)``:
+            the hypotheses, best first, and their log-probabilities.
+
+        Like :meth:`predict`, this runs the encoder again: call
+        :meth:`forward` again before a :meth:`backward`.
+        """
+        check_ndim(
+            "src",
+            src,
+            1,
+            "(S,)",
+            "Beam search decodes one sequence: pass a column src[:, b].",
+        )
+        src, _ = self._check_ids(np.asarray(src)[:, None], None)
+        if src_mask is not None:
+            check_ndim("src_mask", src_mask, 1, "(S,)")
+            src_mask = self._check_src_mask(
+                np.asarray(src_mask)[:, None], src.shape
+            )
+        self._cache = None
+        enc_out, keys, state = self._encode(src)
+
+        def step(tokens, state):
+            # the source's one column, seen by each of the K hypotheses
+            K = len(tokens)
+            logits, state, _ = self._next_logits(
+                tokens,
+                state,
+                *(_columns(a, K) for a in (enc_out, keys, src_mask)),
+            )
+            return log_softmax(logits), state
+
+        return beam_search(step, state, self.start, width, max_len, end)
+
+    def _next_logits(self, previous, state, enc_out, keys, src_mask):
+        """One step of decoding: from the previous symbols ``(B,)`` and the
+        state, the logits of the next symbol ``(B, vocab_out)``, the new state
+        and the attention weights ``(S, B)`` (``None`` without attention)."""
+        features, state, alpha, _ = self._decoder_step(
+            self._one_hot[previous], state, enc_out, keys, src_mask
+        )
+        readout = self.readout.params
+        logits = features @ readout["weight"].T + readout["bias"]
+        return logits, state, alpha
 
     def _encode(self, src: np.ndarray):
         """Run the encoder; return its states ``(S, B, H)``, the attention's keys
@@ -489,6 +560,13 @@ _STEPS = {
     "lstm": (lstm_step_forward, lstm_step_backward),
     "gru": (gru_step_forward, gru_step_backward),
 }
+
+
+def _columns(a: np.ndarray | None, K: int) -> np.ndarray | None:
+    """A read-only view of ``a`` ``(S, 1, ...)`` as ``(S, K, ...)``."""
+    return (
+        None if a is None else np.broadcast_to(a, (a.shape[0], K, *a.shape[2:]))
+    )
 
 
 def _hidden(state):
