@@ -470,23 +470,11 @@ def rnn_charlm_arrays():
     }
 
 
-def test_files_saved_under_old_names_load_under_the_new_ones(tmp_path):
-    """The compatibility table: cell "srn" is "rnn", forget_bias is gate_bias."""
-    assert RENAMED_VALUES["cell"] == {"srn": "rnn"}
-    assert (
-        RENAMED_ARGUMENTS["CharLM"]
-        == RENAMED_ARGUMENTS["Forecaster"]
-        == {"forget_bias": "gate_bias"}
-    )
+def write_small_charlm(path, **args):
+    """A CharLM file (V = 3, H = 2, weights all 1) whose header holds ``args``
+    besides the sizes, the dtype and the vocabulary: names old or new."""
     arrays = rnn_charlm_arrays()
-    args = {
-        "vocab_size": 3,
-        "hidden_size": 2,
-        "cell": "srn",
-        "dtype": "float64",
-        "forget_bias": None,
-        "vocab": None,
-    }
+    args = {"vocab_size": 3, "hidden_size": 2, **args, "dtype": "float64", "vocab": None}
     header = {
         "format": "tutor-model",
         "version": 1,
@@ -495,7 +483,18 @@ def test_files_saved_under_old_names_load_under_the_new_ones(tmp_path):
         "arrays": listed(arrays),
         "metadata": None,
     }
-    path = write_with_header(tmp_path / "old.npz", header, arrays)
+    return write_with_header(path, header, arrays)
+
+
+def test_files_saved_under_old_names_load_under_the_new_ones(tmp_path):
+    """The compatibility table: cell "srn" is "rnn", forget_bias is gate_bias."""
+    assert RENAMED_VALUES["cell"] == {"srn": "rnn"}
+    assert (
+        RENAMED_ARGUMENTS["CharLM"]
+        == RENAMED_ARGUMENTS["Forecaster"]
+        == {"forget_bias": "gate_bias"}
+    )
+    path = write_small_charlm(tmp_path / "old.npz", cell="srn", forget_bias=None)
     model = load_model(path)
     assert isinstance(model.layer, RNN) and (model.cell, model.gate_bias) == ("rnn", None)
     assert all((p == 1).all() for p in model.params.values())
@@ -506,25 +505,7 @@ def test_files_saved_under_old_names_load_under_the_new_ones(tmp_path):
 
 
 def test_an_argument_under_its_old_and_its_new_name_is_refused(tmp_path):
-    arrays = rnn_charlm_arrays()
-    args = {
-        "vocab_size": 3,
-        "hidden_size": 2,
-        "cell": "rnn",
-        "dtype": "float64",
-        "forget_bias": None,
-        "gate_bias": None,
-        "vocab": None,
-    }
-    header = {
-        "format": "tutor-model",
-        "version": 1,
-        "class": "CharLM",
-        "args": args,
-        "arrays": listed(arrays),
-        "metadata": None,
-    }
-    path = write_with_header(tmp_path / "both.npz", header, arrays)
+    path = write_small_charlm(tmp_path / "both.npz", cell="rnn", forget_bias=None, gate_bias=None)
     with pytest.raises(ValueError, match=r"'gate_bias' twice.*'forget_bias'"):
         load_model(path)
 
