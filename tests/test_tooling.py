@@ -15,6 +15,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
@@ -334,6 +335,25 @@ def test_reader_config_records_failing_cells_and_keeps_the_rest():
     assert reader["execute"] == {"timeout": 120, "allow_errors": True}
     assert reader["sphinx"]["config"] == {"nitpicky": True, "nb_execution_raise_on_error": False}
     assert config["execute"] == {"timeout": 120}  # the strict configuration is untouched
+
+
+def test_the_reader_config_finds_the_local_extensions_from_elsewhere(tmp_path):
+    # The reader's config is written into _build/; the book's local extensions
+    # (_ext) must still be found from there.
+    (tmp_path / "_ext").mkdir()
+    source = tmp_path / "_config.yml"
+    source.write_text("title: t\nsphinx:\n  local_extensions:\n    glue_i18n: _ext\n")
+    book_errors.write_reader_config(source, tmp_path / "_build" / "reader.yml")
+    written = yaml.safe_load((tmp_path / "_build" / "reader.yml").read_text())
+    folder = Path(written["sphinx"]["local_extensions"]["glue_i18n"])
+    assert folder.is_absolute() and folder == (tmp_path / "_ext").resolve()
+
+
+def test_the_committed_config_builds_the_reader_book_with_its_extensions(tmp_path):
+    book_errors.write_reader_config(ROOT / "_config.yml", tmp_path / "reader.yml")
+    written = yaml.safe_load((tmp_path / "reader.yml").read_text())
+    for folder in written["sphinx"]["local_extensions"].values():
+        assert Path(folder).is_absolute() and Path(folder).is_dir()
 
 
 def test_the_reader_build_builds_every_page_and_names_the_failing_cell(tmp_path, capfd):

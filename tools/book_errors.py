@@ -35,6 +35,11 @@ def reader_config(config: dict) -> dict:
 
 def write_reader_config(source: Path, destination: Path) -> None:
     config = yaml.safe_load(source.read_text(encoding="utf-8"))
+    # Jupyter Book finds local extensions from the folder of the config file it
+    # is given: point them at the book's own folders, wherever the copy is written.
+    extensions = config.get("sphinx", {}).get("local_extensions") or {}
+    for name, folder in extensions.items():
+        extensions[name] = str((source.parent / folder).resolve())
     destination.parent.mkdir(parents=True, exist_ok=True)
     destination.write_text(yaml.safe_dump(reader_config(config), sort_keys=False), "utf-8")
 
