@@ -13,6 +13,10 @@ setting; NumPy's BLAS reads them only once) and with ``torch.set_num_threads``.
 Both compute the same things: the outputs and the last state (h, c), then the
 gradients of all four parameters, of the inputs and of the initial h and c.
 
+``--layers 2 --bidirectional`` times the stacked, bidirectional layer
+(``tutor.LSTM(..., num_layers=2, bidirectional=True)``, single layers composed,
+against ``torch.nn.LSTM(num_layers=2, bidirectional=True)``) in the same way.
+
 Memory: what each library holds for the backward pass after a forward pass.
 
 - torch: every tensor autograd saves for backward, caught with
@@ -45,43 +49,65 @@ SHAPES = [  # (T, B, D, H): the reference shape first, then one change at a time
 MEMORY_SHAPE = (200, 32, 32, 256)
 
 
-def make_pair(T: int, B: int, D: int, H: int, seed: int = 0):
-    """A float32 tutor.LSTM and a torch.nn.LSTM with the same weights, and the data."""
+def make_pair(
+    T: int, B: int, D: int, H: int, seed: int = 0, layers: int = 1, both: bool = False
+):
+    """A float32 tutor.LSTM and a torch.nn.LSTM with the same weights, and the data.
+
+    ``layers`` and ``both`` (two directions) give both libraries' stacked
+    layers; the states are then ``(layers * directions, B, H)`` as in PyTorch,
+    and tutor's parameters carry torch's names.
+    """
     import numpy as np
     import torch
 
     from tutor.lstm import LSTM
 
     rng = np.random.default_rng(seed)
-    layer = LSTM(D, H, rng=seed, dtype=np.float32)
+    stack = {"num_layers": layers, "bidirectional": both}
+    layer = LSTM(D, H, rng=seed, dtype=np.float32, **stack)
+    single = layers == 1 and not both
+    state = (B, H) if single else (layers * (2 if both else 1), B, H)
     data = {
         "x": rng.normal(size=(T, B, D)),
-        "h0": rng.normal(size=(B, H)),
-        "c0": rng.normal(size=(B, H)),
-        "dout": rng.normal(size=(T, B, H)),
-        "dh_T": rng.normal(size=(B, H)),
-        "dc_T": rng.normal(size=(B, H)),
+        "h0": rng.normal(size=state),
+        "c0": rng.normal(size=state),
+        "dout": rng.normal(size=(T, B, H * (2 if both else 1))),
+        "dh_T": rng.normal(size=state),
+        "dc_T": rng.normal(size=state),
     }
     data = {name: value.astype(np.float32) for name, value in data.items()}
-    ref = torch.nn.LSTM(D, H, dtype=torch.float32)
+    ref = torch.nn.LSTM(D, H, dtype=torch.float32, **stack)
     with torch.no_grad():
         for name, value in layer.params.items():
-            getattr(ref, name + "_l0").copy_(torch.from_numpy(value))
+            getattr(ref, name + "_l0" if single else name).copy_(torch.from_numpy(value))
     return layer, ref, data
 
 
-def measure(threads: int, shape: tuple[int, int, int, int], rounds: int, warmup: int) -> dict:
+def measure(
+    threads: int,
+    shape: tuple[int, int, int, int],
+    rounds: int,
+    warmup: int,
+    layers: int = 1,
+    both: bool = False,
+) -> dict:
     """Time both implementations in this process (the thread variables must already be set)."""
     import numpy as np
     import torch
 
     torch.set_num_threads(threads)
-    layer, ref, d = make_pair(*shape)
+    layer, ref, d = make_pair(*shape, layers=layers, both=both)
+    single = layers == 1 and not both
+
+    def as_torch_state(name):  # torch's states have a leading layers axis
+        tensor = torch.from_numpy(d[name])
+        return tensor[None] if single else tensor
+
     tx = torch.from_numpy(d["x"]).requires_grad_()
-    th0 = torch.from_numpy(d["h0"][None]).requires_grad_()
-    tc0 = torch.from_numpy(d["c0"][None]).requires_grad_()
-    tgrads = [torch.from_numpy(d[name]) for name in ("dout", "dh_T", "dc_T")]
-    tgrads[1:] = [t[None] for t in tgrads[1:]]
+    th0 = as_torch_state("h0").requires_grad_()
+    tc0 = as_torch_state("c0").requires_grad_()
+    tgrads = [torch.from_numpy(d["dout"]), as_torch_state("dh_T"), as_torch_state("dc_T")]
 
     def run_tutor():
         layer.forward(d["x"], (d["h0"], d["c0"]))
@@ -95,6 +121,8 @@ def measure(threads: int, shape: tuple[int, int, int, int], rounds: int, warmup:
 
     return {
         "shape": shape,
+        "layers": layers,
+        "bidirectional": both,
         "threads": threads,
         **time_in_alternation(run_tutor, run_torch, rounds, warmup),
         "numpy": np.__version__,
@@ -162,6 +190,10 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=50)
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--no-memory", action="store_true", help="skip the memory comparison")
+    parser.add_argument("--layers", type=int, default=1, help="num_layers of both layers")
+    parser.add_argument(
+        "--bidirectional", action="store_true", help="two directions in both libraries"
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--memory-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -171,11 +203,16 @@ def main() -> None:
             print(json.dumps(measure_memory(MEMORY_SHAPE)))
             return
         for shape in args.shapes:
-            print(json.dumps(measure(args.threads[0], shape, args.rounds, args.warmup)), flush=True)
+            result = measure(
+                args.threads[0], shape, args.rounds, args.warmup, args.layers, args.bidirectional
+            )
+            print(json.dumps(result), flush=True)
         return
 
+    stack = f"num_layers={args.layers}" + (", bidirectional" if args.bidirectional else "")
     print(
-        f"tutor.LSTM vs torch.nn.LSTM, forward + backward, float32; {args.rounds} interleaved "
+        f"tutor.LSTM vs torch.nn.LSTM ({stack}), forward + backward, float32; "
+        f"{args.rounds} interleaved "
         f"rounds after {args.warmup} warm-up rounds; {cpu_name()}, {os.cpu_count()} CPUs\n"
     )
     print(
@@ -184,6 +221,7 @@ def main() -> None:
     print("|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
     options = ["--shapes", *(",".join(map(str, s)) for s in args.shapes)]
     options += [f"--rounds={args.rounds}", f"--warmup={args.warmup}"]
+    options += [f"--layers={args.layers}"] + (["--bidirectional"] if args.bidirectional else [])
     results = {threads: run_child(__file__, threads, options) for threads in args.threads}
     for i, shape in enumerate(args.shapes):
         for threads in args.threads:
@@ -198,8 +236,8 @@ def main() -> None:
         f"\nnumpy {r['numpy']}, torch {r['torch']}. Ratio: the median over rounds of "
         f"tutor time / torch time (below 1: tutor is faster)."
     )
-    if args.no_memory:
-        return
+    if args.no_memory or args.layers != 1 or args.bidirectional:
+        return  # the memory comparison is of the single layer
 
     (m,) = run_child(__file__, 1, ["--memory-only"])
     mb = 1e-6

@@ -19,6 +19,8 @@ recurrent units), :mod:`tutor.bptt` (backpropagation through time),
 through time), :mod:`tutor.attention` and :mod:`tutor.seq2seq` (an encoder-decoder
 with additive attention), :mod:`tutor.charlm` (a character-level language model),
 :mod:`tutor.beam` (beam search, for the models that generate),
+:mod:`tutor.stacked` (layers stacked and in both directions),
+:mod:`tutor.padding` (batches of sequences of different lengths),
 :mod:`tutor.forecast` (forecasting a time series), :mod:`tutor.io` (saving models
 without pickle), :mod:`tutor.cli` (the ``tutor`` command) and :mod:`tutor.data`
 (data sets).
@@ -33,7 +35,9 @@ from tutor import (
     forecast,
     functional,
     io,
+    padding,
     seq2seq,
+    stacked,
 )
 from tutor._cells import RecurrentReadout
 from tutor.analysis import (
@@ -101,6 +105,8 @@ __all__ = [
     "Forecaster",
     "train_forecaster",
     "io",
+    "padding",
+    "stacked",
     "save_model",
     "load_model",
     "truncated_bptt",

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from tutor import padding
 from tutor._checks import (
     as_rng,
     check_finite,
@@ -164,6 +165,7 @@ def check_params(
     hidden_size: int,
     gates: int,
     dtype: np.dtype,
+    suffix: str = "",
 ) -> None:
     """Raise ``ValueError`` if a parameter array was replaced by one of the wrong shape or dtype.
 
@@ -183,8 +185,10 @@ def check_params(
     }
     check_same_keys("params", params, expected)
     for name, (shape, labels) in expected.items():
-        check_float_array(f"params[{name!r}]", params[name], dtype)
-        check_shape(f"params[{name!r}]", params[name], shape, labels)
+        # suffix: a stacked layer's name for it, e.g. "_l1_reverse"
+        label = f"params[{name + suffix!r}]"
+        check_float_array(label, params[name], dtype)
+        check_shape(label, params[name], shape, labels)
 
 
 def check_sequence_input(
@@ -643,7 +647,9 @@ def init_layer(
         as_rng(rng), layer.input_size, layer.hidden_size, gates, layer.dtype
     )
     layer.grads = {name: np.zeros_like(p) for name, p in layer.params.items()}
+    layer._gates = gates
     layer._cache = None
+    layer._lengths = None
 
 
 def layer_repr(layer, **settings: object) -> str:
@@ -657,6 +663,10 @@ def layer_repr(layer, **settings: object) -> str:
         f"hidden_size={layer.hidden_size}",
     ]
     args += [f"{name}={value!r}" for name, value in settings.items()]
+    if layer.num_layers != 1:
+        args.append(f"num_layers={layer.num_layers}")
+    if layer.bidirectional:
+        args.append("bidirectional=True")
     args.append(f"dtype=np.{layer.dtype.name}")
     if layer.batch_first:
         args.append("batch_first=True")
@@ -804,3 +814,67 @@ def weight_gradients(
         return None
     dx = dx.reshape(T, B, D)
     return dx.swapaxes(0, 1) if layer.batch_first else dx
+
+
+def start_lengths(layer, lengths: object, steps: int, batch_size: int) -> None:
+    """Check ``lengths`` for ``layer.forward`` and keep it for ``backward``.
+
+    ``None`` (every sequence has T steps) is kept as ``None``; otherwise
+    :func:`tutor.padding.check_lengths` checks it.
+    """
+    if lengths is not None:
+        lengths = padding.check_lengths(lengths, steps, batch_size)
+    layer._lengths = lengths
+
+
+def sequence_outputs(
+    layer, states: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The output and the final state of ``layer.forward`` from its states.
+
+    Args:
+        layer: the RNN, LSTM or GRU, after :func:`start_lengths`.
+        states: ``(T + 1, B, H)``, h_0 in row 0 and h_t in row t, read-only.
+
+    Returns:
+        ``(out, h_last)``: h_1..h_T, ``(T, B, H)`` (``(B, T, H)`` for a
+        ``batch_first`` layer), and the final state, ``(B, H)``. With lengths,
+        ``out`` is zero after each sequence's end and ``h_last`` is taken at
+        each sequence's own last step.
+    """
+    lengths = layer._lengths
+    if lengths is None:
+        out, last = states[1:], states[-1]
+    else:
+        out = padding.zero_padding(states[1:], lengths)
+        last = padding.at_ends(states, lengths)
+        out.flags.writeable = last.flags.writeable = False
+    return (out.swapaxes(0, 1) if layer.batch_first else out), last
+
+
+def gradients_into_steps(
+    layer, dout: np.ndarray, dlast: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Where the gradients of the outputs and of the final state enter the steps.
+
+    Without lengths, ``dout[t]`` reaches h_{t+1} and ``dlast`` reaches h_T
+    from beyond the last step. With lengths, the outputs after a sequence's
+    end were constant zeros, so their gradient is dropped, and ``dlast``
+    reaches the state at the sequence's last step, which is also that step's
+    output: it is added to ``dout`` there.
+
+    Args:
+        layer: the layer, after ``forward``.
+        dout: ``(T, B, H)``, time-major.
+        dlast: ``(B, H)``, the gradient with respect to the final state.
+
+    Returns:
+        ``(dout, dh)``: the gradients reaching each step's output, and the one
+        reaching h_T from beyond the last step (zeros with lengths).
+    """
+    lengths = layer._lengths
+    if lengths is None:
+        return dout, dlast
+    into = padding.zero_padding(dout, lengths)
+    into += padding.put_at_ends(dlast, dout.shape[0], lengths)
+    return into, np.zeros_like(dlast)

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tutor import _recurrent
+from tutor import _recurrent, stacked
 from tutor.functional import (
     dsigmoid_from_output,
     dtanh_from_output,
@@ -176,7 +176,8 @@ class GRU:
     Args:
         input_size: D, the number of input features per time step.
         hidden_size: H, the number of hidden units.
-        rng, dtype, batch_first: as for :class:`~tutor.rnn.RNN`.
+        rng, dtype, batch_first, num_layers, bidirectional: as for
+            :class:`~tutor.rnn.RNN`.
         update_bias: added to the update gate's block of ``bias_ih`` (rows ``H:2*H``)
             after the random initialisation. A positive value makes z start near 1, so
             each unit keeps its old state by default (``sigmoid(3) = 0.95``) and gradients
@@ -207,8 +208,24 @@ class GRU:
         dtype: type | np.dtype = np.float64,
         update_bias: float = 0.0,
         batch_first: bool = False,
+        num_layers: int = 1,
+        bidirectional: bool = False,
     ) -> None:
         self.update_bias = _recurrent.check_number("update_bias", update_bias)
+        if stacked.build(
+            self,
+            GRU,
+            input_size,
+            hidden_size,
+            num_layers,
+            bidirectional,
+            rng=rng,
+            dtype=dtype,
+            batch_first=batch_first,
+            state_parts=1,
+            update_bias=update_bias,
+        ):
+            return  # layers of single GRUs (tutor.stacked)
         _recurrent.init_layer(
             self, input_size, hidden_size, GATES, rng, dtype, batch_first
         )
@@ -224,6 +241,7 @@ class GRU:
         state: np.ndarray | None = None,
         *,
         ids: bool = False,
+        lengths: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Run the GRU over a batch of sequences; see :meth:`tutor.rnn.RNN.forward`.
 
@@ -232,6 +250,7 @@ class GRU:
                 (``(B, T, ...)`` if ``batch_first``).
             state: the initial hidden state h_0, ``(B, H)``; ``None`` means zeros.
             ids: ``True`` when ``x`` holds ids of one-hot vectors.
+            lengths: ``None``, or the ``(B,)`` lengths of padded sequences.
 
         Returns:
             ``(out, h_T)``: h_1..h_T, ``(T, B, H)`` (``(B, T, H)`` if
@@ -241,9 +260,12 @@ class GRU:
             ValueError: ``x`` or ``state`` has the wrong shape or dtype, or holds
                 NaN or inf.
         """
+        if self.stack is not None:
+            return self.stack.forward(x, state, ids=ids, lengths=lengths)
         p, H = self.params, self.hidden_size
         x, T, B = _recurrent.start_forward(self, x, ids, GATES)
         h0 = _recurrent.check_state("state", state, B, H, self.dtype)
+        _recurrent.start_lengths(self, lengths, T, B)
 
         # What backward needs, and nothing more: gates[:, t] = [r, z, n] of step
         # t + 1, hn[t] = h_t @ W_hn.T + b_hn (which r multiplies), and the hidden
@@ -294,9 +316,7 @@ class GRU:
                 False  # backward reads them: keep them intact
             )
         self._cache = (x, gates, hn, states)
-        if self.batch_first:
-            return states[1:].swapaxes(0, 1), states[T]
-        return states[1:], states[T]
+        return _recurrent.sequence_outputs(self, states)
 
     def backward(
         self, dout: np.ndarray | None, dstate: np.ndarray | None = None
@@ -319,10 +339,13 @@ class GRU:
             ValueError: ``dout`` or ``dstate`` has the wrong shape or dtype, or
                 holds NaN or inf.
         """
+        if self.stack is not None:
+            return self.stack.backward(dout, dstate)
         (x, gates, hn, states), dout = _recurrent.start_backward(self, dout)
         T, B = x.shape[:2]
         H = self.hidden_size
         dh = _recurrent.check_state("dstate", dstate, B, H, self.dtype)
+        dout, dh = _recurrent.gradients_into_steps(self, dout, dh)
         # gru_step_backward, step by step. dgh[:, t] holds the gradients of the
         # recurrent parts of the pre-activations (h_prev @ W_hh.T + b_hh) of r, z
         # and n, block by block like the gates; da_n[t] that of n's input part.

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from tutor import _recurrent
+from tutor import _recurrent, padding, stacked
 from tutor.functional import (
     dsigmoid_from_output,
     dtanh_from_output,
@@ -224,7 +224,8 @@ class LSTM:
     Args:
         input_size: D, the number of input features per time step.
         hidden_size: H, the number of hidden units (and of memory cells).
-        rng, dtype, batch_first: as for :class:`~tutor.rnn.RNN`.
+        rng, dtype, batch_first, num_layers, bidirectional: as for
+            :class:`~tutor.rnn.RNN`.
         forget_bias: added to the forget gate's block of ``bias_ih`` (rows ``H:2*H``) after
             the random initialisation. Jozefowicz, Zaremba and Sutskever (2015) advise 1: the
             forget gate then starts near ``sigmoid(1) = 0.73`` instead of 0.5, so the cells
@@ -263,6 +264,8 @@ class LSTM:
         forget_bias: float = 0.0,
         forget_gate: bool = True,
         batch_first: bool = False,
+        num_layers: int = 1,
+        bidirectional: bool = False,
     ) -> None:
         self.forget_bias = _recurrent.check_number("forget_bias", forget_bias)
         if not forget_gate and forget_bias != 0:
@@ -271,6 +274,21 @@ class LSTM:
                 f"without a forget gate nothing reads that bias. Leave forget_bias at 0."
             )
         self.forget_gate = _recurrent.check_bool("forget_gate", forget_gate)
+        if stacked.build(
+            self,
+            LSTM,
+            input_size,
+            hidden_size,
+            num_layers,
+            bidirectional,
+            rng=rng,
+            dtype=dtype,
+            batch_first=batch_first,
+            state_parts=2,
+            forget_bias=forget_bias,
+            forget_gate=forget_gate,
+        ):
+            return  # layers of single LSTMs (tutor.stacked)
         _recurrent.init_layer(
             self, input_size, hidden_size, GATES, rng, dtype, batch_first
         )
@@ -291,6 +309,7 @@ class LSTM:
         state: tuple[np.ndarray | None, np.ndarray | None] | None = None,
         *,
         ids: bool = False,
+        lengths: np.ndarray | None = None,
     ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
         """Run the LSTM over a batch of sequences; see :meth:`tutor.rnn.RNN.forward`.
 
@@ -300,6 +319,8 @@ class LSTM:
             state: the initial state, the pair ``(h_0, c_0)`` of ``(B, H)`` arrays;
                 ``None`` means zeros, and so does ``None`` in place of either array.
             ids: ``True`` when ``x`` holds ids of one-hot vectors.
+            lengths: ``None``, or the ``(B,)`` lengths of padded sequences; the
+                final pair is then taken at each sequence's last step.
 
         Returns:
             The pair ``(out, (h_T, c_T))``: h_1..h_T, ``(T, B, H)`` (``(B, T, H)``
@@ -310,9 +331,12 @@ class LSTM:
             ValueError: ``x`` or ``state`` has the wrong shape or dtype, ``state``
                 is not a pair, or an input holds NaN or inf.
         """
+        if self.stack is not None:
+            return self.stack.forward(x, state, ids=ids, lengths=lengths)
         p, H = self.params, self.hidden_size
         x, T, B = _recurrent.start_forward(self, x, ids, GATES)
         h0, c0 = _check_state_pair("state", state, B, H, self.dtype)
+        _recurrent.start_lengths(self, lengths, T, B)
 
         # What backward needs, and nothing more: gates[t] = [i, f, g, o] of step
         # t + 1, after their nonlinearities, and the cell and hidden states with
@@ -362,9 +386,12 @@ class LSTM:
             # backward reads them: keep them intact
             array.flags.writeable = False
         self._cache = (x, gates, cells, states)
-        if self.batch_first:
-            return states[1:].swapaxes(0, 1), (states[T], cells[T])
-        return states[1:], (states[T], cells[T])
+        out, h_last = _recurrent.sequence_outputs(self, states)
+        if self._lengths is None:
+            return out, (h_last, cells[T])
+        c_last = padding.at_ends(cells, self._lengths)
+        c_last.flags.writeable = False
+        return out, (h_last, c_last)
 
     def backward(
         self,
@@ -390,10 +417,19 @@ class LSTM:
             ValueError: ``dout`` or ``dstate`` has the wrong shape or dtype, ``dstate``
                 is not a pair, or a gradient holds NaN or inf.
         """
+        if self.stack is not None:
+            return self.stack.backward(dout, dstate)
         (x, gates, cells, states), dout = _recurrent.start_backward(self, dout)
         T, B = x.shape[:2]
         H = self.hidden_size
         dh, dc = _check_state_pair("dstate", dstate, B, H, self.dtype)
+        dout, dh = _recurrent.gradients_into_steps(self, dout, dh)
+        # With lengths, dc_T reaches each sequence's cell state at its last
+        # step: dc_at[t] is added on the way back, as dout[t] is to dh.
+        dc_at = None
+        if self._lengths is not None:
+            dc_at = padding.put_at_ends(dc, T, self._lengths)
+            dc = np.zeros_like(dc)
         # tanh(c_t) is recomputed rather than kept by forward: less memory.
         tanh_c = np.tanh(cells[1:])
         # The gates' derivatives from their outputs, s * (1 - s) for the sigmoids
@@ -414,6 +450,8 @@ class LSTM:
         for t in range(T - 1, -1, -1):
             i, f, g, o = _split_gates(gates[t])
             dh += dout[t]  # h_t feeds the output and step t + 1
+            if dc_at is not None:
+                dc += dc_at[t]
             np.multiply(tanh_c[t], tanh_c[t], out=through_h)
             np.subtract(1.0, through_h, out=through_h)
             through_h *= o

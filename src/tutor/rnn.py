@@ -25,7 +25,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from tutor import _recurrent
+from tutor import _recurrent, stacked
 from tutor.functional import (
     dsigmoid_from_output,
     dtanh_from_output,
@@ -153,12 +153,23 @@ class RNN:
         batch_first: ``False`` (default) for time-major inputs and outputs,
             ``(T, B, D)`` and ``(T, B, H)``; ``True`` for ``(B, T, D)`` and
             ``(B, T, H)``, as in PyTorch. States are ``(B, H)`` either way.
+        num_layers: L, the number of layers stacked, each reading the outputs
+            of the one below (:mod:`tutor.stacked`); 1 by default.
+        bidirectional: ``True`` adds at each level a second layer that reads
+            each sequence backwards; the outputs join both, ``2H`` features.
+            With ``num_layers > 1`` or ``bidirectional``, as in PyTorch: the
+            parameters are named ``weight_ih_l0``, ..., ``bias_hh_l1_reverse``;
+            states are ``(L * dirs, B, H)`` (dirs = 2 if bidirectional, else 1)
+            and outputs ``(T, B, dirs * H)``. One layer reading forwards keeps
+            the names and shapes below.
 
     Attributes:
         params: ``{"weight_ih": (G*H, D), "weight_hh": (G*H, H), "bias_ih": (G*H,),
             "bias_hh": (G*H,)}`` with G = 1, drawn from U(-1/sqrt(H), 1/sqrt(H)) in
             that order. Optimisers update these arrays in place.
         grads: the same keys and shapes, overwritten (not accumulated) by :meth:`backward`.
+        stack: ``None`` for one layer reading forwards; else the
+            :class:`~tutor.stacked.Stack` of single layers that does the work.
 
     Example:
         >>> layer = RNN(3, 5, rng=0)
@@ -179,9 +190,25 @@ class RNN:
         rng: int | np.random.Generator,
         dtype: type | np.dtype = np.float64,
         batch_first: bool = False,
+        num_layers: int = 1,
+        bidirectional: bool = False,
     ) -> None:
         self.phi, self.dphi = _nonlinearity(nonlinearity)
         self.nonlinearity = nonlinearity
+        if stacked.build(
+            self,
+            RNN,
+            input_size,
+            hidden_size,
+            num_layers,
+            bidirectional,
+            rng=rng,
+            dtype=dtype,
+            batch_first=batch_first,
+            state_parts=1,
+            nonlinearity=nonlinearity,
+        ):
+            return  # layers of single RNNs (tutor.stacked)
         _recurrent.init_layer(
             self, input_size, hidden_size, 1, rng, dtype, batch_first
         )
@@ -195,6 +222,7 @@ class RNN:
         state: np.ndarray | None = None,
         *,
         ids: bool = False,
+        lengths: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Run the RNN over a batch of sequences.
 
@@ -208,6 +236,12 @@ class RNN:
                 same as for those vectors, but the input product ``x_t @ W_ih.T`` is
                 computed by looking up column ``x_t`` of ``W_ih``, and :meth:`backward`
                 returns no input gradient (``dx`` is ``None``).
+            lengths: ``None`` when all B sequences have T steps; else the number
+                of real steps of each, ``(B,)`` integers from 1 to T, the rest
+                being padding (:mod:`tutor.padding`). The outputs after a
+                sequence's end are then zeros, its final state is its state at
+                its own last step, and :meth:`backward` lets no gradient flow
+                from the padding.
 
         Returns:
             The pair ``(out, h_T)``: all hidden states h_1..h_T, ``(T, B, H)``
@@ -220,9 +254,12 @@ class RNN:
         Raises:
             ValueError: ``x`` or ``state`` has the wrong shape or dtype, or holds NaN or inf.
         """
+        if self.stack is not None:
+            return self.stack.forward(x, state, ids=ids, lengths=lengths)
         p, H = self.params, self.hidden_size
         x, T, B = _recurrent.start_forward(self, x, ids, 1)
         h0 = _recurrent.check_state("state", state, B, H, self.dtype)
+        _recurrent.start_lengths(self, lengths, T, B)
 
         # states[0] is h_0 and states[t] is h_t: one array, so that out = states[1:]
         # and the previous states states[:-1] needed by backward are both views.
@@ -238,9 +275,7 @@ class RNN:
 
         states.flags.writeable = False  # backward reads them: keep them intact
         self._cache = (x, states)
-        if self.batch_first:
-            return states[1:].swapaxes(0, 1), states[T]
-        return states[1:], states[T]
+        return _recurrent.sequence_outputs(self, states)
 
     def backward(
         self, dout: np.ndarray | None, dstate: np.ndarray | None = None
@@ -271,11 +306,14 @@ class RNN:
             ValueError: ``dout`` or ``dstate`` has the wrong shape or dtype, or
                 holds NaN or inf.
         """
+        if self.stack is not None:
+            return self.stack.backward(dout, dstate)
         (x, states), dout = _recurrent.start_backward(self, dout)
         T, B = x.shape[:2]
         dh = _recurrent.check_state(
             "dstate", dstate, B, self.hidden_size, self.dtype
         )
+        dout, dh = _recurrent.gradients_into_steps(self, dout, dh)
         # da[t] becomes the gradient of the pre-activation a_t. It starts as
         # phi'(a_t), for all steps at once (one call on (T, B, H) is faster than
         # T small ones); the loop then multiplies in the gradient reaching h_t,
