@@ -156,6 +156,15 @@ def test_stack_uses_torch_names_and_shapes():
     assert "num_layers=2" in repr(layer) and "bidirectional=True" in repr(layer)
 
 
+def test_parameters_of_a_stack_are_counted_layer_by_layer():
+    from tutor._cells import count_network_parameters, count_parameters
+
+    layer = LSTM(3, 5, rng=0, num_layers=2, bidirectional=True)
+    level0 = count_parameters("lstm", 3, 5)  # each direction reads x
+    level1 = count_parameters("lstm", 10, 5)  # ... then both directions
+    assert count_network_parameters(layer) == 2 * level0 + 2 * level1
+
+
 def test_stack_is_layers_feeding_layers():
     """Level 1 reads level 0's outputs; the backward layer reads x reversed."""
     rng = np.random.default_rng(3)

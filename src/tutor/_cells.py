@@ -177,12 +177,17 @@ def count_network_parameters(*layers: object) -> int:
     """The free parameters of a network's layers, by the rule of :func:`count_parameters`.
 
     A recurrent layer is counted by that rule (each pair of biases whose sum
-    alone matters counts once); any other layer, such as a
-    :class:`tutor.feedforward.Dense` readout, by the sizes of its ``params``.
+    alone matters counts once), a stacked or bidirectional one layer by layer;
+    any other layer, such as a :class:`tutor.feedforward.Dense` readout, by the
+    sizes of its ``params``.
     """
     total = 0
     for layer in layers:
-        if isinstance(layer, (RNN, LSTM, GRU)):
+        if getattr(layer, "stack", None) is not None:
+            total += count_network_parameters(
+                *(single for pair in layer.stack.layers for single in pair)
+            )
+        elif isinstance(layer, (RNN, LSTM, GRU)):
             total += count_parameters(
                 cell_name(layer), layer.input_size, layer.hidden_size
             )
