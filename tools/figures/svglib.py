@@ -44,6 +44,8 @@ CSS = """
       .grad-text { fill: #c62828; }
       .att { fill: #dcefdc; stroke: #2e7d32; stroke-width: 1.4; }
       .att-line { fill: none; stroke: #2e7d32; }
+      .mark { fill: #cf7a1e; stroke: #ffffff; stroke-width: 1.5; }
+      .pad { fill: #fafafa; stroke: #b0b0b0; stroke-width: 1.2; stroke-dasharray: 4 3; }
       .window { fill: #eef1f5; stroke: #8c96a3; stroke-width: 1.4; stroke-dasharray: 2 3; }
 """
 
@@ -104,20 +106,56 @@ def _segments(s):
     return out
 
 
+# Advance widths in em of the formula font (DejaVu Serif; Georgia and Times are a little
+# narrower), to stack a subscript and a superscript; other characters count as 0.6 em.
+EM = {**dict.fromkeys("fijlrt(),.", 0.4), **dict.fromkeys("mw+−=⊤", 0.9), "s": 0.5}
+
+
+def _em(text):
+    return sum(EM.get(ch, 0.6) for ch in text)
+
+
 def math(s):
-    """Inner SVG markup for a formula; the enclosing <text> has class "m" (italic serif)."""
-    parts = []
+    """Inner SVG markup for a formula; the enclosing <text> has class "m" (italic serif).
+
+    A subscript and a superscript written one after the other, as in h_t^{(1)}, are stacked:
+    the shorter is written first, and the longer is moved back (dx, in em) to start above or
+    below it.
+    """
+    items = []  # markup, or [mark, text, markup] for a script of the base line
+    depth = 0
     for text, upright, level in _segments(s):
         if upright is None:
             _, mark, kind = level
-            if kind == "open":
-                parts.append(f'<tspan baseline-shift="{mark}" font-size="70%">')
+            if kind == "close":
+                items[-1][2] += "</tspan>"
+                depth -= 1
+                continue
+            tag = f'<tspan baseline-shift="{mark}" font-size="70%">'
+            if depth == 0:
+                items.append([mark, "", tag])
             else:
-                parts.append("</tspan>")
-        elif upright:
-            parts.append(f'<tspan class="u">{escape(text)}</tspan>')
+                items[-1][2] += tag
+            depth += 1
+            continue
+        piece = f'<tspan class="u">{escape(text)}</tspan>' if upright else escape(text)
+        if depth:
+            items[-1][1] += text
+            items[-1][2] += piece
         else:
-            parts.append(escape(text))
+            items.append(piece)
+    parts, i = [], 0
+    while i < len(items):
+        a = items[i]
+        b = items[i + 1] if i + 1 < len(items) else None
+        if isinstance(a, list) and isinstance(b, list) and a[0] != b[0]:
+            first, second = sorted((a, b), key=lambda g: _em(g[1]))
+            back = f' dx="-{_em(first[1]):.2f}em">'
+            parts += [first[2], second[2].replace(">", back, 1)]
+            i += 2
+            continue
+        parts.append(a[2] if isinstance(a, list) else a)
+        i += 1
     return "".join(parts)
 
 

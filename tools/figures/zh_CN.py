@@ -203,4 +203,61 @@ TEXT = {
     "readout: $V$, $b_y$, softmax": "读出层：$V$、$b_y$、softmax",
     "decoder reads $[y_{t-1}; c_t]$": "解码器读入 $[y_{t-1}; c_t]$",
     "score,": "打分，",
+    # --- fig_deeper.py: stacked_bidirectional and padded_batch ----------------------------
+    "A stacked network with two layers, and a bidirectional network": "两层的堆叠网络与双向网络",
+    "Left, stacked: a network of two recurrent layers unrolled over the steps t-1, t and "
+    "t+1. The inputs x_t at the bottom feed the first layer's states h_t^(1); each "
+    "h_t^(1) feeds the second layer's state h_t^(2) above it, and each h_t^(2) feeds the "
+    "output y-hat_t on top. Within each layer an arrow carries the state from one step "
+    "to the next. Each layer has its own weights, W^(1) and U^(1) for the first, W^(2) "
+    "and U^(2) for the second, the same at every step. Right, bidirectional: one level "
+    "over the same three steps. Each input x_t feeds two states: a forward state, "
+    "written h with an arrow pointing right, whose chain runs from left to right, and a "
+    "backward state, written h with an arrow pointing left, whose chain runs from right "
+    "to left. Both states of step t feed the output y-hat_t, which reads them joined, "
+    "so the output at step t sees the whole sequence.": (
+        "左，堆叠：由两个循环层组成的网络，在时间步 t-1、t 和 t+1 上展开。底部的输入 x_t "
+        "输入第一层的状态 h_t^(1)；每个 h_t^(1) 输入它上方第二层的状态 h_t^(2)，每个 "
+        "h_t^(2) 输入顶部的输出 y-hat_t。在每一层内，箭头把状态从一步带到下一步。每一层有"
+        "自己的权重：第一层是 W^(1) 和 U^(1)，第二层是 W^(2) 和 U^(2)，每一步都相同。"
+        "右，双向：同样三个时间步上的一层。每个输入 x_t 输入两个状态：前向状态写作带向右"
+        "箭头的 h，它的链从左到右；反向状态写作带向左箭头的 h，它的链从右到左。第 t 步的"
+        "两个状态都输入输出 y-hat_t，它读取两者拼接的结果，所以第 t 步的输出能看到整个序列。"
+    ),
+    "stacked: $M = 2$ layers": "堆叠：$M = 2$ 层",
+    "layer 2": "第 2 层",
+    "layer 1": "第 1 层",
+    "each layer has its own $W$ and $U$, the same at every step": (
+        "每一层有自己的 $W$ 和 $U$，每一步都相同"
+    ),
+    "bidirectional": "双向",
+    "direction|backward": "反向",
+    "direction|forward": "前向",
+    "the output at step $t$ sees the whole sequence": "第 $t$ 步的输出能看到整个序列",
+    "A batch of sequences of different lengths, padded to one array": (
+        "一批长度不同的序列，填充成一个数组"
+    ),
+    "Left: a batch of three sequences of lengths 5, 3 and 2, stored in one array of 5 "
+    "steps, one row per sequence and one column per step. Each row holds its real steps "
+    "x_1 to x_{T_n} in filled boxes, then pale dashed boxes marked pad up to step 5. A "
+    "marker at each row's last real step, steps 5, 3 and 2, shows where the final state "
+    "is taken. Under the grid: lengths = (5, 3, 2). Right: the same batch as the "
+    "backward direction reads it. Each row is reversed up to its own end, so row 2 "
+    "reads x_3, x_2, x_1 and row 3 reads x_2, x_1, and the padding stays in place after "
+    "them.": (
+        "左：一批三个序列，长度分别为 5、3 和 2，存放在一个 5 步的数组中，每个序列一行，"
+        "每个时间步一列。每行先是它的实际时间步 x_1 到 x_{T_n}（实心框），然后是标有“填充”"
+        "的浅色虚线框，直到第 5 步。每行最后一个实际时间步（第 5、3 和 2 步）上的标记表示"
+        "在哪里取最终状态。网格下方：lengths = (5, 3, 2)。右：反向读取时看到的同一批序列。"
+        "每行只在自己的长度以内倒序，所以第 2 行读 x_3、x_2、x_1，第 3 行读 x_2、x_1，"
+        "填充仍留在原处，排在它们之后。"
+    ),
+    "pad": "填充",
+    "one array of $T = 5$ steps": "一个 $T = 5$ 步的数组",
+    "step": "时间步",
+    "sequence {n}, $T_{n} = {length}$": "序列 {n}，$T_{n} = {length}$",
+    "read backwards, each up to its own end": "反向读取：每行从自己的末尾读起",
+    "final state taken here: after step $T_n$, the last real step of sequence $n$": (
+        "在此取最终状态：第 $T_n$ 步之后，即序列 $n$ 的最后一个实际时间步"
+    ),
 }
