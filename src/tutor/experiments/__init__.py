@@ -15,6 +15,10 @@ notebook stays short and the experiment is tested like the rest of the package.
   forget-gate bias, and the forget gate on a continual Reber stream.
 - :mod:`tutor.experiments.compare`: the simple RNN, the LSTM and the GRU at equal
   parameter count on several tasks (``tutor reproduce compare`` from a shell).
+- :mod:`tutor.experiments.deeper`: stacked layers at a matched parameter count,
+  a bidirectional tagger against the one-way limit, Reber strings of different
+  lengths classified from each string's end, and beam search against greedy
+  decoding.
 - :mod:`tutor.experiments.tuning`: small sweeps of the settings that matter most
   in practice, and early stopping.
 """
