@@ -123,8 +123,9 @@ class Stack:
 
     Attributes:
         layers: ``layers[l][d]`` is the single layer of level l and direction d.
-        params, grads: every layer's arrays under PyTorch's names (the same
+        params: every layer's parameters under PyTorch's names (the same
             arrays, not copies).
+        grads: every layer's gradients, named likewise.
     """
 
     def __init__(
@@ -202,7 +203,7 @@ class Stack:
                 ``batch_first``).
             state: ``None`` (zeros) or the initial states of all layers,
                 ``(L * dirs, B, H)`` with dirs = 2 if bidirectional else 1,
-                in the order of :attr:`layers` (level 0 forwards, level 0
+                in the order of ``layers`` (level 0 forwards, level 0
                 backwards, level 1 forwards, ...); for the LSTM the pair
                 ``(h_0, c_0)`` of such arrays. This is PyTorch's ``h_0``.
             ids: ``x`` holds ids (read by level 0 only).
