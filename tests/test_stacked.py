@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tutor import GRU, LSTM, RNN, gradcheck, padding
 
@@ -287,3 +289,41 @@ def test_bad_stack_arguments_and_parameters_are_named():
         layer.forward(np.ones((4, 1, 2)))
     with pytest.raises(RuntimeError, match="before"):
         RNN(2, 3, rng=0, num_layers=2).backward(None)
+
+
+@st.composite
+def padded_batches(draw):
+    """(x, lengths): a batch of B sequences padded to T steps, D = 2."""
+    T = draw(st.integers(1, 6))
+    B = draw(st.integers(1, 4))
+    lengths = draw(st.lists(st.integers(1, T), min_size=B, max_size=B))
+    seed = draw(st.integers(0, 2**16))
+    x = np.random.default_rng(seed).normal(size=(T, B, 2))
+    return x, np.array(lengths)
+
+
+@settings(max_examples=40, deadline=None)
+@given(padded_batches(), st.sampled_from(sorted(CELLS)))
+def test_each_padded_sequence_is_computed_as_if_alone(batch, cell):
+    x, lengths = batch
+    layer = CELLS[cell](2, 3, rng=0, num_layers=2, bidirectional=True)
+    out, final = layer.forward(x, lengths=lengths)
+    h_n = final[0] if cell == "lstm" else final
+    for n, T_n in enumerate(lengths):
+        out_n, final_n = layer.forward(x[:T_n, n : n + 1])
+        h_alone = final_n[0] if cell == "lstm" else final_n
+        np.testing.assert_allclose(out[:T_n, n], out_n[:, 0], atol=1e-12)
+        np.testing.assert_allclose(h_n[:, n], h_alone[:, 0], atol=1e-12)
+        assert np.all(out[T_n:, n] == 0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(padded_batches())
+def test_reversing_twice_gives_the_batch_back(batch):
+    x, lengths = batch
+    once = padding.reverse_sequences(x, lengths)
+    np.testing.assert_array_equal(padding.reverse_sequences(once, lengths), x)
+    mask = padding.padding_mask(lengths, len(x))
+    np.testing.assert_array_equal(once[~mask], x[~mask])  # padding stays
+    for n, T_n in enumerate(lengths):
+        np.testing.assert_array_equal(once[:T_n, n], x[:T_n, n][::-1])
