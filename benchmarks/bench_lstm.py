@@ -49,9 +49,7 @@ SHAPES = [  # (T, B, D, H): the reference shape first, then one change at a time
 MEMORY_SHAPE = (200, 32, 32, 256)
 
 
-def make_pair(
-    T: int, B: int, D: int, H: int, seed: int = 0, layers: int = 1, both: bool = False
-):
+def make_pair(T: int, B: int, D: int, H: int, seed: int = 0, layers: int = 1, both: bool = False):
     """A float32 tutor.LSTM and a torch.nn.LSTM with the same weights, and the data.
 
     ``layers`` and ``both`` (two directions) give both libraries' stacked
